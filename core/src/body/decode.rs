@@ -1,0 +1,329 @@
+//! Receiving bodies: by Content-Length, chunked (a byte-level state
+//! machine with overflow checks and extension limits), or until close.
+//! Data comes out as slices of the receive buffer, never copies.
+
+use bytes::{Bytes, BytesMut};
+use http::HeaderMap;
+
+use crate::config::Config;
+use crate::error::{Error, Incomplete, LimitError, ProtocolError};
+use crate::head::fields::{is_tchar, quoted_string_len};
+use crate::head::parse::{self, Framing};
+use crate::head::scan::{Rules, Scanner};
+
+/// One step of a body.
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    Data(Bytes),
+    Trailers(HeaderMap),
+    End,
+    NeedData,
+}
+
+/// The receiving half of a body.
+#[derive(Debug)]
+pub(crate) enum Decoder {
+    Length { remaining: u64 },
+    Chunked(Chunked),
+    CloseDelimited,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Chunked {
+    state: ChunkState,
+    scanner: Scanner,
+    extension_bytes: usize,
+    body_bytes: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Data(u64),
+    DataCrlf,
+    Trailers,
+    End,
+}
+
+impl Decoder {
+    pub(crate) fn new(framing: Framing) -> Self {
+        match framing {
+            Framing::Length(n) => Decoder::Length { remaining: n },
+            Framing::Chunked => Decoder::Chunked(Chunked::default()),
+            Framing::CloseDelimited => Decoder::CloseDelimited,
+        }
+    }
+
+    /// Takes the next step out of `buf`. `eof`: no more input will come.
+    pub(crate) fn decode(&mut self, buf: &mut BytesMut, eof: bool, config: &Config) -> Result<Decoded, Error> {
+        match self {
+            Decoder::Length { remaining: 0 } => Ok(Decoded::End),
+            Decoder::Length { remaining } => {
+                if buf.is_empty() {
+                    return if eof {
+                        Err(Incomplete::Body { remaining: *remaining }.into())
+                    } else {
+                        Ok(Decoded::NeedData)
+                    };
+                }
+                let n = (*remaining).min(buf.len() as u64);
+                *remaining -= n;
+                Ok(Decoded::Data(buf.split_to(n as usize).freeze()))
+            }
+            Decoder::CloseDelimited => {
+                if !buf.is_empty() {
+                    Ok(Decoded::Data(buf.split().freeze()))
+                } else if eof {
+                    Ok(Decoded::End)
+                } else {
+                    Ok(Decoded::NeedData)
+                }
+            }
+            Decoder::Chunked(c) => c.decode(buf, eof, config),
+        }
+    }
+}
+
+impl Chunked {
+    fn decode(&mut self, buf: &mut BytesMut, eof: bool, config: &Config) -> Result<Decoded, Error> {
+        let more = |eof: bool| {
+            if eof {
+                Err(Error::from(Incomplete::ChunkedBody))
+            } else {
+                Ok(Decoded::NeedData)
+            }
+        };
+        let limits = &config.limits;
+        loop {
+            match self.state {
+                ChunkState::Size => {
+                    let rules = Rules {
+                        max_len: limits.chunk_line,
+                        max_fields: 1,
+                        start_line: false,
+                        skip_leading_empty: false,
+                        single_line: true,
+                        max_target: None,
+                        bare_lf: config.lenient.bare_lf,
+                        too_long: LimitError::ChunkLine,
+                    };
+                    let Some(section) = self.scanner.scan(buf, &rules)? else {
+                        return more(eof);
+                    };
+                    self.scanner = Scanner::default();
+                    let line = buf.split_to(section.end);
+                    let (size, ext) = chunk_line(strip_line_end(&line))?;
+                    self.extension_bytes += ext;
+                    if self.extension_bytes > limits.chunk_extensions {
+                        return Err(LimitError::ChunkExtensions.into());
+                    }
+                    self.body_bytes = self.body_bytes.saturating_add(size);
+                    if limits.body_size.is_some_and(|max| self.body_bytes > max) {
+                        return Err(LimitError::BodySize.into());
+                    }
+                    self.state = if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) };
+                }
+                ChunkState::Data(remaining) => {
+                    if buf.is_empty() {
+                        return more(eof);
+                    }
+                    let n = remaining.min(buf.len() as u64);
+                    self.state = if n == remaining { ChunkState::DataCrlf } else { ChunkState::Data(remaining - n) };
+                    return Ok(Decoded::Data(buf.split_to(n as usize).freeze()));
+                }
+                ChunkState::DataCrlf => match (buf.first(), buf.get(1)) {
+                    (None, _) | (Some(b'\r'), None) => return more(eof),
+                    (Some(b'\r'), Some(b'\n')) => {
+                        let _ = buf.split_to(2);
+                        self.state = ChunkState::Size;
+                    }
+                    (Some(b'\n'), _) if config.lenient.bare_lf => {
+                        let _ = buf.split_to(1);
+                        self.state = ChunkState::Size;
+                    }
+                    _ => return Err(ProtocolError::MissingChunkCrlf.into()),
+                },
+                ChunkState::Trailers => {
+                    let rules = Rules {
+                        max_len: limits.trailer_size,
+                        max_fields: limits.header_count,
+                        start_line: false,
+                        skip_leading_empty: false,
+                        single_line: false,
+                        max_target: None,
+                        bare_lf: config.lenient.bare_lf,
+                        too_long: LimitError::TrailerSize,
+                    };
+                    let Some(section) = self.scanner.scan(buf, &rules)? else {
+                        return more(eof);
+                    };
+                    self.scanner = Scanner::default();
+                    let raw = buf.split_to(section.end);
+                    self.state = ChunkState::End;
+                    if section.fields > 0 {
+                        return Ok(Decoded::Trailers(parse::trailers(raw, section)?));
+                    }
+                }
+                ChunkState::End => return Ok(Decoded::End),
+            }
+        }
+    }
+}
+
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// `chunk-size [ chunk-ext ]` (RFC 9112 section 7.1): returns the size and
+/// the number of extension bytes.
+///
+/// ```text
+/// chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-val = token / quoted-string
+/// ```
+fn chunk_line(line: &[u8]) -> Result<(u64, usize), ProtocolError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(ProtocolError::InvalidChunkSize);
+    }
+    let mut size: u64 = 0;
+    for &b in &line[..digits] {
+        let d = (b as char).to_digit(16).unwrap_or(0);
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(u64::from(d)))
+            .ok_or(ProtocolError::InvalidChunkSize)?;
+    }
+    let ext = &line[digits..];
+    match ext.first() {
+        None | Some(b';' | b' ' | b'\t') => {}
+        Some(_) => return Err(ProtocolError::InvalidChunkSize),
+    }
+    chunk_ext(ext)?;
+    Ok((size, ext.len()))
+}
+
+fn chunk_ext(mut s: &[u8]) -> Result<(), ProtocolError> {
+    let bad = ProtocolError::InvalidChunkExtension;
+    let bws = |s: &[u8]| -> usize { s.iter().take_while(|&&b| b == b' ' || b == b'\t').count() };
+    let token = |s: &[u8]| -> usize { s.iter().take_while(|&&b| is_tchar(b)).count() };
+    while !s.is_empty() {
+        s = &s[bws(s)..];
+        s = s.strip_prefix(b";").ok_or(bad)?;
+        s = &s[bws(s)..];
+        let name = token(s);
+        if name == 0 {
+            return Err(bad);
+        }
+        s = &s[name..];
+        let after = bws(s);
+        if s.get(after) == Some(&b'=') {
+            s = &s[after + 1..];
+            s = &s[bws(s)..];
+            let value = match token(s) {
+                0 => quoted_string_len(s).ok_or(bad)?,
+                n => n,
+            };
+            s = &s[value..];
+        } else if after == s.len() {
+            return Err(bad); // trailing whitespace with no extension after it
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_line_table() {
+        use ProtocolError::*;
+        let cases: &[(&[u8], Result<(u64, usize), ProtocolError>)] = &[
+            (b"5", Ok((5, 0))),
+            (b"00005", Ok((5, 0))),
+            (b"aF", Ok((0xaf, 0))),
+            (b"ffffffffffffffff", Ok((u64::MAX, 0))),
+            (b"10000000000000000", Err(InvalidChunkSize)),
+            (b"fffffffffffffffff5", Err(InvalidChunkSize)),
+            (b"", Err(InvalidChunkSize)),
+            (b" 5", Err(InvalidChunkSize)),
+            (b"0x5", Err(InvalidChunkSize)),
+            (b"5g", Err(InvalidChunkSize)),
+            (b"-5", Err(InvalidChunkSize)),
+            (b"5;name=value", Ok((5, 11))),
+            (b"5;name", Ok((5, 5))),
+            (b"5 ; name = value", Ok((5, 15))),
+            (b"5;a=\"b c;d\"", Ok((5, 10))),
+            (b"5;a;b=c", Ok((5, 6))),
+            (b"5;a\x00b", Err(InvalidChunkExtension)),
+            (b"5;a@b", Err(InvalidChunkExtension)),
+            (b"5;", Err(InvalidChunkExtension)),
+            (b"5;a=", Err(InvalidChunkExtension)),
+            (b"5;a=\"open", Err(InvalidChunkExtension)),
+            (b"5 ", Err(InvalidChunkExtension)),
+            (b"5;a ", Err(InvalidChunkExtension)),
+        ];
+        for (line, want) in cases {
+            assert_eq!(chunk_line(line), *want, "{:?}", String::from_utf8_lossy(line));
+        }
+    }
+
+    fn decode_all(input: &[u8], step: usize, config: &Config) -> Result<(Vec<u8>, Option<HeaderMap>), Error> {
+        let mut d = Decoder::new(Framing::Chunked);
+        let mut buf = BytesMut::new();
+        let (mut body, mut trailers) = (Vec::new(), None);
+        let mut fed = 0;
+        loop {
+            match d.decode(&mut buf, fed == input.len(), config)? {
+                Decoded::Data(b) => body.extend_from_slice(&b),
+                Decoded::Trailers(t) => trailers = Some(t),
+                Decoded::End => return Ok((body, trailers)),
+                Decoded::NeedData => {
+                    let end = (fed + step).min(input.len());
+                    buf.extend_from_slice(&input[fed..end]);
+                    fed = end;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_split_anywhere() {
+        let config = Config::default();
+        let input = b"5;x=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 1\r\n\r\n";
+        for step in 1..input.len() {
+            let (body, trailers) = decode_all(input, step, &config).expect("valid");
+            assert_eq!(body, b"hello world");
+            assert_eq!(trailers.expect("trailers")["x-sum"], "1");
+        }
+        let (body, trailers) = decode_all(b"0\r\n\r\n", 1, &config).expect("valid");
+        assert!(body.is_empty() && trailers.is_none());
+    }
+
+    #[test]
+    fn chunked_errors() {
+        let config = Config::default();
+        let err = |input: &[u8]| decode_all(input, 1, &config).expect_err("invalid");
+        assert_eq!(err(b"5\r\nhelloX\r\n0\r\n\r\n"), ProtocolError::MissingChunkCrlf.into());
+        assert_eq!(err(b"5\nhello\r\n0\r\n\r\n"), ProtocolError::BareLf.into());
+        assert_eq!(err(b"5\r\nhel"), Incomplete::ChunkedBody.into());
+        assert_eq!(err(b"0\r\nX-A : b\r\n\r\n"), ProtocolError::InvalidFieldName.into());
+        let mut small = Config::default();
+        small.limits.chunk_extensions = 8;
+        let many = b"1;aaaa\r\nx\r\n1;bbbb\r\ny\r\n0\r\n\r\n";
+        assert_eq!(decode_all(many, 3, &small).expect_err("limit"), LimitError::ChunkExtensions.into());
+        small.limits.body_size = Some(1);
+        assert_eq!(decode_all(b"2\r\nxy\r\n0\r\n\r\n", 3, &small).expect_err("limit"), LimitError::BodySize.into());
+    }
+
+    #[test]
+    fn lenient_bare_lf_in_chunks() {
+        let mut config = Config::default();
+        config.lenient.bare_lf = true;
+        let (body, _) = decode_all(b"5\nhello\n0\n\n", 1, &config).expect("lenient");
+        assert_eq!(body, b"hello");
+    }
+}

@@ -1,0 +1,76 @@
+//! Sending bodies: the framing the connection chose, enforced. Body bytes
+//! the caller hands in are queued as they are, never copied.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use super::Output;
+use crate::error::Misuse;
+use crate::head::encode;
+
+/// The sending half of a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Encoder {
+    /// No body may follow the head.
+    Bodiless,
+    /// Exactly `declared` bytes, `remaining` still owed.
+    Length { declared: u64, remaining: u64 },
+    /// Chunked transfer coding.
+    Chunked,
+    /// Body runs until we close the connection.
+    CloseDelimited,
+}
+
+impl Encoder {
+    /// Queues body bytes.
+    pub(crate) fn data(&mut self, data: Bytes, out: &mut Output) -> Result<(), Misuse> {
+        if data.is_empty() {
+            return Ok(()); // an empty chunk would end a chunked body
+        }
+        match self {
+            Encoder::Bodiless => return Err(Misuse::BodyNotAllowed),
+            Encoder::Length { declared, remaining } => {
+                let n = data.len() as u64;
+                if n > *remaining {
+                    return Err(Misuse::BodyTooLong { declared: *declared });
+                }
+                *remaining -= n;
+            }
+            Encoder::Chunked => {
+                let _ = write!(out.scratch(), "{:x}\r\n", data.len());
+                out.flush_scratch();
+            }
+            Encoder::CloseDelimited => {}
+        }
+        let chunked = *self == Encoder::Chunked;
+        out.push(data);
+        if chunked {
+            out.push(Bytes::from_static(b"\r\n"));
+        }
+        Ok(())
+    }
+
+    /// Ends the body, with trailers if it is chunked.
+    pub(crate) fn end(&mut self, trailers: Option<&HeaderMap>, out: &mut Output) -> Result<(), Misuse> {
+        let trailers = trailers.filter(|t| !t.is_empty());
+        match self {
+            Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort { remaining: *remaining }),
+            Encoder::Chunked => {
+                if let Some(t) = trailers {
+                    encode::check_fields(t)?;
+                }
+                out.scratch().extend_from_slice(b"0\r\n");
+                match trailers {
+                    Some(t) => encode::fields(out.scratch(), t, &[]),
+                    None => out.scratch().extend_from_slice(b"\r\n"),
+                }
+                out.flush_scratch();
+                Ok(())
+            }
+            _ if trailers.is_some() => Err(Misuse::TrailersNeedChunked),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Limits, leniency switches and timeouts: everything a connection is
+//! configured with, strict by default.
+
+use std::time::Duration;
+
+/// How a [`Connection`](crate::Connection) is configured.
+///
+/// The default is strict RFC 9112 parsing with limits suited to a public
+/// server. Every field is public so a configuration reads as a literal:
+///
+/// ```
+/// let mut config = h1::Config::default();
+/// config.limits.head_size = 16 * 1024;
+/// config.lenient.bare_lf = true;
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Byte and count limits on what the peer may send.
+    pub limits: Limits,
+    /// Places where RFC 9112 lets a recipient be lenient. All off by default.
+    pub lenient: Leniency,
+    /// How long each deadline the connection asks for lasts.
+    pub timeouts: Timeouts,
+}
+
+/// Limits on received messages, checked as bytes accumulate so that the
+/// verdict never depends on how the input was split.
+///
+/// While a connection is reading, the bytes it holds are bounded by these
+/// (see [`Connection::buffered_len`](crate::Connection::buffered_len)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest message head (start line, fields and the empty line, plus any
+    /// empty lines before a request line), in bytes. Exceeding it is a 431.
+    pub head_size: usize,
+    /// Most field lines in a head, or in a trailer section. Exceeding it is a 431.
+    pub header_count: usize,
+    /// Longest request-target, in bytes. Exceeding it is a 414.
+    ///
+    /// Measured as the request line after its first space, less the 9 bytes
+    /// of `" HTTP/1.1"`, so it is exact for well-formed request lines and is
+    /// decided as soon as enough bytes have arrived.
+    pub request_target: usize,
+    /// Longest chunk-size line (size, extensions and CRLF), in bytes.
+    pub chunk_line: usize,
+    /// Most chunk-extension bytes in one message, over all its chunks.
+    pub chunk_extensions: usize,
+    /// Largest trailer section, in bytes. Exceeding it is a 431.
+    pub trailer_size: usize,
+    /// Largest body a server accepts, if any: a larger Content-Length, or a
+    /// chunked body that grows past it, is a 413.
+    pub body_size: Option<u64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            head_size: 64 * 1024,
+            header_count: 100,
+            request_target: 8 * 1024,
+            chunk_line: 4 * 1024,
+            chunk_extensions: 16 * 1024,
+            trailer_size: 16 * 1024,
+            body_size: None,
+        }
+    }
+}
+
+/// Leniency switches for the places where RFC 9112 allows a recipient to
+/// accept what a sender must not produce. Every switch is off by default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Leniency {
+    /// Accept a bare LF as a line terminator in heads, chunk lines and
+    /// trailers (RFC 9112 section 2.2: "MAY recognize a single LF").
+    pub bare_lf: bool,
+    /// Accept a Content-Length made of several identical values, such as
+    /// `5, 5` or two `Content-Length: 5` lines (RFC 9110 section 8.6: "MAY
+    /// either reject the message as invalid or replace ... with a single
+    /// instance").
+    pub identical_content_lengths: bool,
+    /// Accept obs-fold in responses, replacing each fold with spaces
+    /// (RFC 9112 section 5.2: "a user agent that receives an obs-fold in a
+    /// response message ... MUST replace each received obs-fold with one or
+    /// more SP octets"). Requests with obs-fold are always rejected.
+    pub obs_fold_in_responses: bool,
+}
+
+/// Durations of the deadlines the connection asks its driver to arm.
+/// `None` disables that deadline. The core never reads a clock: see
+/// [`Timer`](crate::Timer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// Server: time allowed to receive a whole request head, counted from
+    /// its first byte (or from the start of the connection for the first
+    /// request), however slowly it is dribbled.
+    pub head_read: Option<Duration>,
+    /// Server: time a kept-alive connection may sit idle between requests.
+    pub keep_alive: Option<Duration>,
+    /// Client: how long a request with `Expect: 100-continue` holds its
+    /// body back waiting for a `100 Continue` before sending it anyway.
+    pub expect_continue: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            head_read: Some(Duration::from_secs(30)),
+            keep_alive: Some(Duration::from_secs(60)),
+            expect_continue: Some(Duration::from_secs(1)),
+        }
+    }
+}
