@@ -21,7 +21,12 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { role: Role::Server, split: None, methods: Vec::new(), upgrade: None };
+    let mut args = Args {
+        role: Role::Server,
+        split: None,
+        methods: Vec::new(),
+        upgrade: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -34,7 +39,9 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--split" => {
-                let n: usize = value()?.parse().map_err(|_| "--split takes a number".to_string())?;
+                let n: usize = value()?
+                    .parse()
+                    .map_err(|_| "--split takes a number".to_string())?;
                 args.split = (n > 0).then_some(n);
             }
             "--method" => args.methods.push(value()?),
@@ -64,7 +71,10 @@ fn headers_json(headers: &HeaderMap) -> Value {
 
 fn trim(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |i| i + 1);
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
     &v[start..end]
 }
 
@@ -87,7 +97,11 @@ fn upgrade_token(req: &Request<()>) -> Option<String> {
             .any(|t| trim(t).eq_ignore_ascii_case(b"upgrade"))
     });
     let up = req.headers().get(header::UPGRADE)?;
-    let first = up.as_bytes().split(|&b| b == b',').map(trim).find(|t| !t.is_empty())?;
+    let first = up
+        .as_bytes()
+        .split(|&b| b == b',')
+        .map(trim)
+        .find(|t| !t.is_empty())?;
     asks.then(|| String::from_utf8_lossy(first).into_owned())
 }
 
@@ -101,7 +115,9 @@ fn answer(conn: &mut Connection, method: &Method, upgrade: Option<String>) -> Re
             .header(header::UPGRADE, token)
             .header(header::CONNECTION, "upgrade")
     } else {
-        Response::builder().status(StatusCode::OK).header(header::CONTENT_LENGTH, "0")
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_LENGTH, "0")
     };
     let res = res.body(()).expect("static response parts are valid");
     let switching = res.status() == StatusCode::SWITCHING_PROTOCOLS || *method == Method::CONNECT;
@@ -153,10 +169,19 @@ fn main() -> ExitCode {
                 eprintln!("probe: bad method {m:?}");
                 return ExitCode::from(2);
             };
-            let uri = if method == Method::CONNECT { "example.com:443" } else { "/" };
-            let mut req = Request::builder().method(method).uri(uri).header(header::HOST, "example.com");
+            let uri = if method == Method::CONNECT {
+                "example.com:443"
+            } else {
+                "/"
+            };
+            let mut req = Request::builder()
+                .method(method)
+                .uri(uri)
+                .header(header::HOST, "example.com");
             if let (0, Some(token)) = (i, &args.upgrade) {
-                req = req.header(header::CONNECTION, "upgrade").header(header::UPGRADE, token.as_str());
+                req = req
+                    .header(header::CONNECTION, "upgrade")
+                    .header(header::UPGRADE, token.as_str());
             }
             let req = req.body(()).expect("static request parts are valid");
             if let Err(e) = conn.send_request(req).and_then(|()| conn.send_end()) {
@@ -192,7 +217,10 @@ fn main() -> ExitCode {
                         (Role::Server, Some(s)) => json!(s.as_u16()),
                         _ => Value::Null,
                     };
-                    emit(&mut out, json!({"event": "error", "status": status, "reason": e.to_string()}));
+                    emit(
+                        &mut out,
+                        json!({"event": "error", "status": status, "reason": e.to_string()}),
+                    );
                     break true;
                 }
             };
@@ -200,29 +228,38 @@ fn main() -> ExitCode {
                 Event::NeedData | Event::Paused => break false,
                 Event::Request(req) => {
                     current = Some((req.method().clone(), upgrade_token(&req)));
-                    emit(&mut out, json!({
-                        "event": "request",
-                        "method": req.method().as_str(),
-                        "target": req.uri().to_string(),
-                        "version": version(req.version()),
-                        "headers": headers_json(req.headers()),
-                    }));
+                    emit(
+                        &mut out,
+                        json!({
+                            "event": "request",
+                            "method": req.method().as_str(),
+                            "target": req.uri().to_string(),
+                            "version": version(req.version()),
+                            "headers": headers_json(req.headers()),
+                        }),
+                    );
                 }
                 Event::Informational(res) | Event::Response(res) => {
                     let reason = match res.extensions().get::<ReasonPhrase>() {
                         Some(r) => latin1(&r.0),
                         None => json!(res.status().canonical_reason().unwrap_or("")),
                     };
-                    emit(&mut out, json!({
-                        "event": "response",
-                        "status": res.status().as_u16(),
-                        "reason": reason,
-                        "version": version(res.version()),
-                        "headers": headers_json(res.headers()),
-                    }));
+                    emit(
+                        &mut out,
+                        json!({
+                            "event": "response",
+                            "status": res.status().as_u16(),
+                            "reason": reason,
+                            "version": version(res.version()),
+                            "headers": headers_json(res.headers()),
+                        }),
+                    );
                 }
                 Event::Data(d) => emit(&mut out, json!({"event": "data", "data": latin1(&d)})),
-                Event::Trailers(t) => emit(&mut out, json!({"event": "trailers", "headers": headers_json(&t)})),
+                Event::Trailers(t) => emit(
+                    &mut out,
+                    json!({"event": "trailers", "headers": headers_json(&t)}),
+                ),
                 Event::End => {
                     emit(&mut out, json!({"event": "end"}));
                     if let (Role::Server, Some((method, upgrade))) = (args.role, current.take()) {

@@ -167,9 +167,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::MultipleHost => "more than one host field",
             ProtocolError::InvalidHost => "invalid host value",
             ProtocolError::InvalidContentLength => "invalid content-length",
-            ProtocolError::ContentLengthAndTransferEncoding => {
-                "both content-length and transfer-encoding"
-            }
+            ProtocolError::ContentLengthAndTransferEncoding => "both content-length and transfer-encoding",
             ProtocolError::InvalidTransferEncoding => "invalid transfer-encoding",
             ProtocolError::UnsupportedTransferCoding => "unsupported transfer coding",
             ProtocolError::TransferEncodingInHttp10 => "transfer-encoding in an HTTP/1.0 message",

@@ -120,5 +120,5 @@ pub use error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 pub use event::{Event, ReasonPhrase};
 
 // The `http` crate's types appear throughout the API.
-pub use http;
 pub use bytes;
+pub use http;

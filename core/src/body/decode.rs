@@ -56,13 +56,21 @@ impl Decoder {
     }
 
     /// Takes the next step out of `buf`. `eof`: no more input will come.
-    pub(crate) fn decode(&mut self, buf: &mut BytesMut, eof: bool, config: &Config) -> Result<Decoded, Error> {
+    pub(crate) fn decode(
+        &mut self,
+        buf: &mut BytesMut,
+        eof: bool,
+        config: &Config,
+    ) -> Result<Decoded, Error> {
         match self {
             Decoder::Length { remaining: 0 } => Ok(Decoded::End),
             Decoder::Length { remaining } => {
                 if buf.is_empty() {
                     return if eof {
-                        Err(Incomplete::Body { remaining: *remaining }.into())
+                        Err(Incomplete::Body {
+                            remaining: *remaining,
+                        }
+                        .into())
                     } else {
                         Ok(Decoded::NeedData)
                     };
@@ -122,14 +130,22 @@ impl Chunked {
                     if limits.body_size.is_some_and(|max| self.body_bytes > max) {
                         return Err(LimitError::BodySize.into());
                     }
-                    self.state = if size == 0 { ChunkState::Trailers } else { ChunkState::Data(size) };
+                    self.state = if size == 0 {
+                        ChunkState::Trailers
+                    } else {
+                        ChunkState::Data(size)
+                    };
                 }
                 ChunkState::Data(remaining) => {
                     if buf.is_empty() {
                         return more(eof);
                     }
                     let n = remaining.min(buf.len() as u64);
-                    self.state = if n == remaining { ChunkState::DataCrlf } else { ChunkState::Data(remaining - n) };
+                    self.state = if n == remaining {
+                        ChunkState::DataCrlf
+                    } else {
+                        ChunkState::Data(remaining - n)
+                    };
                     return Ok(Decoded::Data(buf.split_to(n as usize).freeze()));
                 }
                 ChunkState::DataCrlf => match (buf.first(), buf.get(1)) {
@@ -227,7 +243,7 @@ fn chunk_ext(mut s: &[u8]) -> Result<(), ProtocolError> {
                 n => n,
             };
             s = &s[value..];
-        } else if after == s.len() {
+        } else if after > 0 && after == s.len() {
             return Err(bad); // trailing whitespace with no extension after it
         }
     }
@@ -307,16 +323,28 @@ mod tests {
     fn chunked_errors() {
         let config = Config::default();
         let err = |input: &[u8]| decode_all(input, 1, &config).expect_err("invalid");
-        assert_eq!(err(b"5\r\nhelloX\r\n0\r\n\r\n"), ProtocolError::MissingChunkCrlf.into());
+        assert_eq!(
+            err(b"5\r\nhelloX\r\n0\r\n\r\n"),
+            ProtocolError::MissingChunkCrlf.into()
+        );
         assert_eq!(err(b"5\nhello\r\n0\r\n\r\n"), ProtocolError::BareLf.into());
         assert_eq!(err(b"5\r\nhel"), Incomplete::ChunkedBody.into());
-        assert_eq!(err(b"0\r\nX-A : b\r\n\r\n"), ProtocolError::InvalidFieldName.into());
+        assert_eq!(
+            err(b"0\r\nX-A : b\r\n\r\n"),
+            ProtocolError::InvalidFieldName.into()
+        );
         let mut small = Config::default();
         small.limits.chunk_extensions = 8;
         let many = b"1;aaaa\r\nx\r\n1;bbbb\r\ny\r\n0\r\n\r\n";
-        assert_eq!(decode_all(many, 3, &small).expect_err("limit"), LimitError::ChunkExtensions.into());
+        assert_eq!(
+            decode_all(many, 3, &small).expect_err("limit"),
+            LimitError::ChunkExtensions.into()
+        );
         small.limits.body_size = Some(1);
-        assert_eq!(decode_all(b"2\r\nxy\r\n0\r\n\r\n", 3, &small).expect_err("limit"), LimitError::BodySize.into());
+        assert_eq!(
+            decode_all(b"2\r\nxy\r\n0\r\n\r\n", 3, &small).expect_err("limit"),
+            LimitError::BodySize.into()
+        );
     }
 
     #[test]

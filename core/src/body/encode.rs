@@ -56,7 +56,9 @@ impl Encoder {
     pub(crate) fn end(&mut self, trailers: Option<&HeaderMap>, out: &mut Output) -> Result<(), Misuse> {
         let trailers = trailers.filter(|t| !t.is_empty());
         match self {
-            Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort { remaining: *remaining }),
+            Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort {
+                remaining: *remaining,
+            }),
             Encoder::Chunked => {
                 if let Some(t) = trailers {
                     encode::check_fields(t)?;

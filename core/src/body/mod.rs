@@ -59,7 +59,9 @@ impl Output {
         n = n.min(self.len);
         self.len -= n;
         while n > 0 {
-            let Some(front) = self.queue.front_mut() else { break };
+            let Some(front) = self.queue.front_mut() else {
+                break;
+            };
             if front.len() <= n {
                 n -= front.len();
                 self.queue.pop_front();

@@ -16,10 +16,10 @@ use crate::body::Output;
 use crate::config::Config;
 use crate::error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 use crate::event::Event;
+use crate::head::encode;
 use crate::head::fields::{self, Codings, ConnectionOptions};
 use crate::head::parse::{self, Asked, Framing};
 use crate::head::scan::{Rules, Scanner};
-use crate::head::encode;
 use state::{CloseReason, Role, State};
 use timer::{Timer, TimerKind};
 
@@ -204,7 +204,8 @@ impl Connection {
     /// Why the connection will close after the current exchange, once that
     /// is known; `None` while it persists.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        self.closing.or_else(|| self.exchanges.iter().find_map(|x| x.close))
+        self.closing
+            .or_else(|| self.exchanges.iter().find_map(|x| x.close))
     }
 
     /// Whether the IO side should read more input now. False while paused,
@@ -250,7 +251,11 @@ impl Connection {
             TimerKind::KeepAlive => t.keep_alive,
             TimerKind::ExpectContinue => t.expect_continue,
         }?;
-        Some(Timer { kind, duration, id: self.timer_id })
+        Some(Timer {
+            kind,
+            duration,
+            id: self.timer_id,
+        })
     }
 
     // ---- input ---------------------------------------------------------
@@ -361,7 +366,9 @@ impl Connection {
                 Recv::Switched => return Ok(Event::Paused),
                 Recv::UpgradePending => {
                     self.recv = Recv::Switched;
-                    return Ok(Event::Upgrade { leftover: self.buf.split().freeze() });
+                    return Ok(Event::Upgrade {
+                        leftover: self.buf.split().freeze(),
+                    });
                 }
                 Recv::MustClose => {
                     self.buf.clear();
@@ -435,7 +442,11 @@ impl Connection {
         };
         let raw = self.buf.split_to(section.end);
         self.heads_received += 1;
-        let result = if server { self.request_head(raw, section) } else { self.response_head(raw, section) };
+        let result = if server {
+            self.request_head(raw, section)
+        } else {
+            self.response_head(raw, section)
+        };
         result.map_err(|e| self.fail(e))
     }
 
@@ -450,7 +461,11 @@ impl Connection {
             ..Exchange::default()
         };
         if !info.persists {
-            x.close(if info.http10 { CloseReason::Http10 } else { CloseReason::PeerAskedClose });
+            x.close(if info.http10 {
+                CloseReason::Http10
+            } else {
+                CloseReason::PeerAskedClose
+            });
         }
         self.exchanges.push_back(x);
         self.recv = Recv::Body(Decoder::new(info.framing));
@@ -459,7 +474,10 @@ impl Connection {
 
     fn response_head(&mut self, raw: BytesMut, section: crate::head::scan::Section) -> Result<Event, Error> {
         let front = self.exchanges.front().copied().unwrap_or_default();
-        let asked = Asked { head: front.head, connect: front.connect };
+        let asked = Asked {
+            head: front.head,
+            connect: front.connect,
+        };
         let (res, info) = parse::response(raw, section, asked, &self.config)?;
         let status = info.status;
         if status == StatusCode::SWITCHING_PROTOCOLS {
@@ -623,7 +641,10 @@ impl Connection {
         let connect = parts.method == Method::CONNECT;
         let framing = sending_framing(headers, http10)?;
         let encoder = match framing {
-            Some(Framing::Length(n)) => Encoder::Length { declared: n, remaining: n },
+            Some(Framing::Length(n)) => Encoder::Length {
+                declared: n,
+                remaining: n,
+            },
             Some(_) => Encoder::Chunked,
             None => Encoder::Bodiless,
         };
@@ -650,7 +671,11 @@ impl Connection {
             ..Exchange::default()
         };
         if !options.persists(http10) {
-            x.close(if http10 { CloseReason::Http10 } else { CloseReason::WeAskedClose });
+            x.close(if http10 {
+                CloseReason::Http10
+            } else {
+                CloseReason::WeAskedClose
+            });
         }
         let expect = !http10
             && encoder != Encoder::Bodiless
@@ -757,7 +782,10 @@ impl Connection {
         let mut extra: smallvec::SmallVec<[(&[u8], &[u8]); 2]> = smallvec::SmallVec::new();
         let encoder = match framing {
             _ if bodiless => Encoder::Bodiless,
-            Some(Framing::Length(n)) => Encoder::Length { declared: n, remaining: n },
+            Some(Framing::Length(n)) => Encoder::Length {
+                declared: n,
+                remaining: n,
+            },
             Some(_) => Encoder::Chunked,
             None if x.http10 || x.close.is_some() => {
                 x.close(CloseReason::CloseDelimitedBody);
@@ -852,7 +880,11 @@ impl Connection {
     }
 
     fn wrong_state(&self, call: &'static str) -> Error {
-        Misuse::WrongState { call, state: self.our_state() }.into()
+        Misuse::WrongState {
+            call,
+            state: self.our_state(),
+        }
+        .into()
     }
 
     // ---- bytes out -------------------------------------------------------

@@ -9,7 +9,11 @@ use crate::error::Misuse;
 /// Refuses field values that would break the head: CR, LF or NUL.
 pub(crate) fn check_fields(headers: &HeaderMap) -> Result<(), Misuse> {
     for value in headers.values() {
-        if value.as_bytes().iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+        if value
+            .as_bytes()
+            .iter()
+            .any(|&b| b == b'\r' || b == b'\n' || b == 0)
+        {
             return Err(Misuse::InvalidField);
         }
     }
@@ -22,7 +26,11 @@ pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], htt
     dst.put_slice(method);
     dst.put_u8(b' ');
     dst.put_slice(target);
-    dst.put_slice(if http10 { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
+    dst.put_slice(if http10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
 }
 
 /// Writes `HTTP/1.1 SP code SP reason CRLF`.

@@ -29,7 +29,10 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
 /// The non-empty elements of a comma-separated list (RFC 9110 section
 /// 5.6.1), trimmed. Empty elements are ignored, as recipients must.
 pub(crate) fn list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value.split(|&b| b == b',').map(trim_ows).filter(|e| !e.is_empty())
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|e| !e.is_empty())
 }
 
 /// Parses one Content-Length field value into the values it lists.
@@ -230,7 +233,9 @@ fn is_valid_uri_host(h: &[u8]) -> bool {
         // IPv6address / IPvFuture: hex digits, colons, dots (IPv4 tail),
         // and the IPvFuture `v` form's unreserved / sub-delims.
         return !inner.is_empty()
-            && inner.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.' || is_unreserved(b) || is_sub_delim(b));
+            && inner.iter().all(|&b| {
+                b.is_ascii_hexdigit() || b == b':' || b == b'.' || is_unreserved(b) || is_sub_delim(b)
+            });
     }
     // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4 fits it.
     let mut i = 0;
@@ -254,7 +259,10 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 fn is_sub_delim(b: u8) -> bool {
-    matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
 }
 
 #[cfg(test)]
@@ -281,7 +289,11 @@ mod tests {
             (&[b"5,"], true, None),
         ];
         for (values, lenient, want) in cases {
-            assert_eq!(content_length(values.iter().copied(), *lenient), *want, "{values:?}");
+            assert_eq!(
+                content_length(values.iter().copied(), *lenient),
+                *want,
+                "{values:?}"
+            );
         }
     }
 
@@ -310,10 +322,27 @@ mod tests {
 
     #[test]
     fn host_table() {
-        for ok in [&b"example.com"[..], b"example.com:8080", b"[::1]:8080", b"[::1]", b"", b"127.0.0.1", b"a%20b", b"a,b"] {
+        for ok in [
+            &b"example.com"[..],
+            b"example.com:8080",
+            b"[::1]:8080",
+            b"[::1]",
+            b"",
+            b"127.0.0.1",
+            b"a%20b",
+            b"a,b",
+        ] {
             assert!(is_valid_host(ok), "{ok:?}");
         }
-        for bad in [&b"a.example, b.example"[..], b"user@example.com", b"a b", b"[::1", b"[::1]x", b"host:80x", b"a%2"] {
+        for bad in [
+            &b"a.example, b.example"[..],
+            b"user@example.com",
+            b"a b",
+            b"[::1",
+            b"[::1]x",
+            b"host:80x",
+            b"a%2",
+        ] {
             assert!(!is_valid_host(bad), "{bad:?}");
         }
         assert!(is_valid_authority_form(b"example.com:443"));

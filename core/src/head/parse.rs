@@ -89,7 +89,9 @@ fn header_map<'a>(
 /// version implemented).
 fn normalize_version(v: &mut [u8]) -> Result<(), ProtocolError> {
     match v {
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
             if *major != b'1' {
                 return Err(ProtocolError::UnsupportedVersion);
             }
@@ -115,12 +117,19 @@ fn map_httparse(e: httparse::Error, request: bool) -> Error {
 }
 
 fn first_line(buf: &[u8]) -> &[u8] {
-    let end = buf.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(buf.len());
+    let end = buf
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(buf.len());
     &buf[..end]
 }
 
 /// Parses a complete request head. `buf` holds exactly the section.
-pub(crate) fn request(mut buf: BytesMut, section: Section, config: &Config) -> Result<(Request<()>, RequestInfo), Error> {
+pub(crate) fn request(
+    mut buf: BytesMut,
+    section: Section,
+    config: &Config,
+) -> Result<(Request<()>, RequestInfo), Error> {
     let line_len = first_line(&buf[section.start..]).len();
     let line_end = section.start + line_len;
     let method_ok = buf[section.start..line_end]
@@ -136,7 +145,8 @@ pub(crate) fn request(mut buf: BytesMut, section: Section, config: &Config) -> R
         return Err(ProtocolError::InvalidMethod.into());
     }
     let head = buf.freeze();
-    let mut slots: SmallVec<[httparse::Header<'_>; 32]> = SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
+    let mut slots: SmallVec<[httparse::Header<'_>; 32]> =
+        SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(&head[section.start..]) {
         Ok(httparse::Status::Complete(_)) => {}
@@ -169,11 +179,16 @@ pub(crate) fn request(mut buf: BytesMut, section: Section, config: &Config) -> R
         match fields::transfer_codings(gov.transfer_encoding.iter().copied()) {
             Codings::Chunked => Framing::Chunked,
             Codings::ChunkedAfterOthers => return Err(ProtocolError::UnsupportedTransferCoding.into()),
-            Codings::NotChunked | Codings::Invalid => return Err(ProtocolError::InvalidTransferEncoding.into()),
+            Codings::NotChunked | Codings::Invalid => {
+                return Err(ProtocolError::InvalidTransferEncoding.into())
+            }
         }
     } else if !gov.content_length.is_empty() {
-        let n = fields::content_length(gov.content_length.iter().copied(), config.lenient.identical_content_lengths)
-            .ok_or(ProtocolError::InvalidContentLength)?;
+        let n = fields::content_length(
+            gov.content_length.iter().copied(),
+            config.lenient.identical_content_lengths,
+        )
+        .ok_or(ProtocolError::InvalidContentLength)?;
         if config.limits.body_size.is_some_and(|max| n > max) {
             return Err(LimitError::BodySize.into());
         }
@@ -194,7 +209,11 @@ pub(crate) fn request(mut buf: BytesMut, section: Section, config: &Config) -> R
     let mut req = Request::new(());
     *req.method_mut() = method;
     *req.uri_mut() = uri;
-    *req.version_mut() = if http10 { Version::HTTP_10 } else { Version::HTTP_11 };
+    *req.version_mut() = if http10 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
     *req.headers_mut() = headers;
     Ok((req, info))
 }
@@ -204,11 +223,19 @@ fn request_target(method: &Method, target: &[u8], head: &Bytes) -> Result<Uri, P
     let bad = ProtocolError::InvalidTarget;
     let uri = Uri::from_maybe_shared(head.slice_ref(target)).map_err(|_| bad)?;
     if target == b"*" {
-        return if method == Method::OPTIONS { Ok(uri) } else { Err(bad) };
+        return if method == Method::OPTIONS {
+            Ok(uri)
+        } else {
+            Err(bad)
+        };
     }
     if method == Method::CONNECT {
         let authority_only = uri.scheme().is_none() && uri.path_and_query().is_none_or_empty();
-        return if authority_only && fields::is_valid_authority_form(target) { Ok(uri) } else { Err(bad) };
+        return if authority_only && fields::is_valid_authority_form(target) {
+            Ok(uri)
+        } else {
+            Err(bad)
+        };
     }
     if target.first() == Some(&b'/') {
         return Ok(uri);
@@ -237,7 +264,12 @@ pub(crate) struct Asked {
 }
 
 /// Parses a complete response head. `buf` holds exactly the section.
-pub(crate) fn response(mut buf: BytesMut, section: Section, asked: Asked, config: &Config) -> Result<(Response<()>, ResponseInfo), Error> {
+pub(crate) fn response(
+    mut buf: BytesMut,
+    section: Section,
+    asked: Asked,
+    config: &Config,
+) -> Result<(Response<()>, ResponseInfo), Error> {
     let line_len = first_line(&buf).len();
     if line_len < 8 {
         return Err(ProtocolError::InvalidStatusLine.into());
@@ -251,7 +283,8 @@ pub(crate) fn response(mut buf: BytesMut, section: Section, asked: Asked, config
         unfold(&mut buf[line_len..]);
     }
     let head = buf.freeze();
-    let mut slots: SmallVec<[httparse::Header<'_>; 32]> = SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
+    let mut slots: SmallVec<[httparse::Header<'_>; 32]> =
+        SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
     let mut parsed = httparse::Response::new(&mut slots);
     match parsed.parse(&head) {
         Ok(httparse::Status::Complete(_)) => {}
@@ -285,8 +318,11 @@ pub(crate) fn response(mut buf: BytesMut, section: Section, asked: Asked, config
             Codings::Invalid => return Err(ProtocolError::InvalidTransferEncoding.into()),
         }
     } else if !gov.content_length.is_empty() {
-        let n = fields::content_length(gov.content_length.iter().copied(), config.lenient.identical_content_lengths)
-            .ok_or(ProtocolError::InvalidContentLength)?;
+        let n = fields::content_length(
+            gov.content_length.iter().copied(),
+            config.lenient.identical_content_lengths,
+        )
+        .ok_or(ProtocolError::InvalidContentLength)?;
         Framing::Length(n)
     } else {
         Framing::CloseDelimited
@@ -295,10 +331,15 @@ pub(crate) fn response(mut buf: BytesMut, section: Section, asked: Asked, config
     let reason = &head[13..line_len];
     let mut res = Response::new(());
     if status.canonical_reason().map(str::as_bytes) != Some(reason) {
-        res.extensions_mut().insert(ReasonPhrase(head.slice(13..line_len)));
+        res.extensions_mut()
+            .insert(ReasonPhrase(head.slice(13..line_len)));
     }
     *res.status_mut() = status;
-    *res.version_mut() = if http10 { Version::HTTP_10 } else { Version::HTTP_11 };
+    *res.version_mut() = if http10 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
     *res.headers_mut() = headers;
     let info = ResponseInfo {
         status,
@@ -324,7 +365,8 @@ fn unfold(fields: &mut [u8]) {
 /// final empty line included) into a header map.
 pub(crate) fn trailers(buf: BytesMut, section: Section) -> Result<HeaderMap, Error> {
     let head = buf.freeze();
-    let mut slots: SmallVec<[httparse::Header<'_>; 8]> = SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
+    let mut slots: SmallVec<[httparse::Header<'_>; 8]> =
+        SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
     match httparse::parse_headers(&head, &mut slots) {
         Ok(httparse::Status::Complete((_, parsed))) => Ok(header_map(&head, parsed)?.0),
         Ok(httparse::Status::Partial) => Err(ProtocolError::InvalidFieldName.into()),

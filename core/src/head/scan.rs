@@ -237,9 +237,19 @@ mod tests {
             (b"GET / HTTP/1.1\n\n", Err(BareLf.into())),
             (b"GET / HTTP/1.1\r\nA: b\n\r\n", Err(BareLf.into())),
             (b"GET / HTTP/1.1\rX\n\r\n", Err(BareCr.into())),
-            (b"GET / HTTP/1.1\r\na:1\r\nb:2\r\nc:3\r\nd:4\r\n\r\n", Err(HeaderCount.into())),
-            (b"GET /0123456789abcdefghijklmnop HTTP/1.1\r\n\r\n", Err(RequestTarget.into())),
-            (b"GET /0123456789abcdef HTTP/1.1\r\n\r\n", ok(0, 33, 0)),
+            (
+                b"GET / HTTP/1.1\r\na:1\r\nb:2\r\nc:3\r\nd:4\r\n\r\n",
+                Err(HeaderCount.into()),
+            ),
+            (
+                b"GET /0123456789abcdefghijklmnop HTTP/1.1\r\n\r\n",
+                Err(RequestTarget.into()),
+            ),
+            (b"GET /0123456789abcde HTTP/1.1\r\n\r\n", ok(0, 33, 0)),
+            (
+                b"GET /0123456789abcdef HTTP/1.1\r\n\r\n",
+                Err(RequestTarget.into()),
+            ),
             (&[b'x'; 65], Err(HeadSize.into())),
             (&[b'x'; 64], Ok(None)),
         ];
@@ -253,8 +263,28 @@ mod tests {
         let mut r = head_rules();
         r.bare_lf = true;
         let got = verdict(b"GET / HTTP/1.1\nA: b\n\n", &r);
-        assert_eq!(got, Ok(Some(Section { start: 0, end: 21, fields: 1 })));
-        let line = Rules { single_line: true, start_line: false, skip_leading_empty: false, max_target: None, ..head_rules() };
-        assert_eq!(verdict(b"5;a=b\r\nhello", &line), Ok(Some(Section { start: 0, end: 7, fields: 1 })));
+        assert_eq!(
+            got,
+            Ok(Some(Section {
+                start: 0,
+                end: 21,
+                fields: 1
+            }))
+        );
+        let line = Rules {
+            single_line: true,
+            start_line: false,
+            skip_leading_empty: false,
+            max_target: None,
+            ..head_rules()
+        };
+        assert_eq!(
+            verdict(b"5;a=b\r\nhello", &line),
+            Ok(Some(Section {
+                start: 0,
+                end: 7,
+                fields: 1
+            }))
+        );
     }
 }
