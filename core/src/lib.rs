@@ -119,6 +119,11 @@ pub use conn::Connection;
 pub use error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 pub use event::{Event, ReasonPhrase};
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 // The `http` crate's types appear throughout the API.
 pub use bytes;
 pub use http;
