@@ -108,6 +108,7 @@
 mod body;
 mod config;
 mod conn;
+mod date;
 mod error;
 mod event;
 mod head;
@@ -116,6 +117,7 @@ pub use config::{Config, Leniency, Limits, Timeouts};
 pub use conn::state::{CloseReason, Role, State};
 pub use conn::timer::{Timer, TimerKind};
 pub use conn::Connection;
+pub use date::http_date;
 pub use error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 pub use event::{Event, ReasonPhrase};
 

@@ -236,6 +236,13 @@ impl Connection {
                 .is_some_and(|x| x.expect_continue && !x.continue_sent && !x.final_sent)
     }
 
+    /// Server: whether the current request proposes a switch (it asks to
+    /// upgrade, or is CONNECT), so that a 101 (or a 2xx to CONNECT) would
+    /// switch protocols once the request body has been received.
+    pub fn is_switch_proposed(&self) -> bool {
+        self.current().is_some_and(Exchange::proposes_switch)
+    }
+
     /// Bytes received and held: not yet reported, or part of an
     /// unfinished head, chunk line or trailer section.
     pub fn buffered_len(&self) -> usize {
@@ -811,6 +818,38 @@ impl Connection {
         self.send = Send::Body(encoder);
         self.refresh_timer();
         Ok(())
+    }
+
+    /// Server: answers a receive error with its suggested status (an empty
+    /// body and `connection: close`), if the connection may still answer.
+    /// Returns whether a response was queued; the connection then wants to
+    /// close once it is written.
+    pub fn send_error_response(&mut self, err: &Error) -> bool {
+        let Some(status) = err.status() else { return false };
+        if self.role != Role::Server || !self.error_response_allowed {
+            return false;
+        }
+        let res = Response::builder()
+            .status(status)
+            .header(header::CONTENT_LENGTH, "0")
+            .body(())
+            .unwrap_or_default();
+        self.send_response(res).and_then(|()| self.send_end()).is_ok()
+    }
+
+    /// Server: sends `100 Continue` if the current request waits for it
+    /// ([`expects_continue`](Self::expects_continue)). Returns whether it did.
+    pub fn send_continue_if_expected(&mut self) -> Result<bool, Error> {
+        if !self.expects_continue() {
+            return Ok(false);
+        }
+        self.send_response(
+            Response::builder()
+                .status(StatusCode::CONTINUE)
+                .body(())
+                .unwrap_or_default(),
+        )?;
+        Ok(true)
     }
 
     fn write_status(&mut self, status: StatusCode, headers: &HeaderMap, extra: &[(&[u8], &[u8])]) {

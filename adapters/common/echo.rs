@@ -1,0 +1,177 @@
+//! The runtime-independent half of the echo server of `shared/contracts.md`,
+//! included by each adapter's `echo` example (`#[path]`), so that the three
+//! servers behave identically: routing, the answers, and the JSON body.
+
+#![allow(dead_code)] // each example uses the part its runtime needs
+
+use h1::http::{header, HeaderMap, Method, Request, Response, StatusCode, Version};
+
+/// What the echo server does with a request.
+pub enum Route {
+    /// `GET /plaintext`: `Hello, World!`.
+    Plaintext,
+    /// The request asks to upgrade to this protocol: 101, then raw echo.
+    Upgrade(String),
+    /// CONNECT: 200, then raw echo.
+    Connect,
+    /// Anything else: the request echoed back as JSON.
+    Echo,
+}
+
+pub const PLAINTEXT: &[u8] = b"Hello, World!";
+
+pub fn route(req: &Request<()>) -> Route {
+    if req.method() == Method::CONNECT {
+        return Route::Connect;
+    }
+    if let Some(token) = upgrade_token(req) {
+        return Route::Upgrade(token);
+    }
+    if req.method() == Method::GET && req.uri().path() == "/plaintext" {
+        return Route::Plaintext;
+    }
+    Route::Echo
+}
+
+/// The first protocol of `upgrade` when `connection` has the `upgrade` token.
+pub fn upgrade_token(req: &Request<()>) -> Option<String> {
+    if req.version() != Version::HTTP_11 {
+        return None;
+    }
+    let asks = req.headers().get_all(header::CONNECTION).iter().any(|v| {
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| trim(t).eq_ignore_ascii_case(b"upgrade"))
+    });
+    let up = req.headers().get(header::UPGRADE)?;
+    let first = up
+        .as_bytes()
+        .split(|&b| b == b',')
+        .map(trim)
+        .find(|t| !t.is_empty())?;
+    asks.then(|| String::from_utf8_lossy(first).into_owned())
+}
+
+/// The answer to a plaintext or echo route: the head and the body to send
+/// (empty for HEAD). `body` and `trailers` are what the request carried.
+pub fn answer(
+    route: &Route,
+    req: &Request<()>,
+    body: &[u8],
+    trailers: Option<&HeaderMap>,
+) -> (Response<()>, Vec<u8>) {
+    let (content_type, payload) = match route {
+        Route::Plaintext => ("text/plain", PLAINTEXT.to_vec()),
+        _ => ("application/json", echo_json(req, body, trailers)),
+    };
+    let res = Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_LENGTH, payload.len())
+        .body(())
+        .expect("static response");
+    let payload = if req.method() == Method::HEAD {
+        Vec::new()
+    } else {
+        payload
+    };
+    (res, payload)
+}
+
+pub fn switch_response(token: &str) -> Response<()> {
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::UPGRADE, token)
+        .header(header::CONNECTION, "upgrade")
+        .body(())
+        .expect("token came from a header value")
+}
+
+pub fn connect_response() -> Response<()> {
+    Response::new(())
+}
+
+/// The echo server's configuration: default limits, with bodies (which
+/// it buffers to echo them) capped at 1 MiB.
+pub fn config() -> h1::Config {
+    let mut config = h1::Config::default();
+    config.limits.body_size = Some(1024 * 1024);
+    config
+}
+
+/// The echo body: `{"method","target","version","headers","body","trailers"}`.
+pub fn echo_json(req: &Request<()>, body: &[u8], trailers: Option<&HeaderMap>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + body.len());
+    out.extend_from_slice(b"{\"method\":");
+    json_string(&mut out, req.method().as_str().as_bytes());
+    out.extend_from_slice(b",\"target\":");
+    json_string(&mut out, req.uri().to_string().as_bytes());
+    out.extend_from_slice(b",\"version\":");
+    json_string(
+        &mut out,
+        if req.version() == Version::HTTP_10 {
+            b"HTTP/1.0"
+        } else {
+            b"HTTP/1.1"
+        },
+    );
+    out.extend_from_slice(b",\"headers\":");
+    json_fields(&mut out, Some(req.headers()));
+    out.extend_from_slice(b",\"body\":");
+    json_string(&mut out, body);
+    out.extend_from_slice(b",\"trailers\":");
+    json_fields(&mut out, trailers);
+    out.push(b'}');
+    out
+}
+
+fn json_fields(out: &mut Vec<u8>, fields: Option<&HeaderMap>) {
+    out.push(b'[');
+    for (i, (name, value)) in fields.into_iter().flatten().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        json_string(out, name.as_str().as_bytes());
+        out.push(b',');
+        json_string(out, trim(value.as_bytes()));
+        out.push(b']');
+    }
+    out.push(b']');
+}
+
+/// Bytes as a JSON string, byte `0xNN` as `U+00NN`; everything outside
+/// printable ASCII is escaped, so the output is ASCII.
+pub fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    for &b in bytes {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x20..=0x7e => out.push(b),
+            _ => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
+pub fn trim(v: &[u8]) -> &[u8] {
+    let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &v[start..end]
+}
+
+/// The `--addr HOST:PORT` argument (default `127.0.0.1:8080`).
+pub fn addr_arg() -> String {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--addr" {
+            if let Some(addr) = args.next() {
+                return addr;
+            }
+        }
+    }
+    "127.0.0.1:8080".to_string()
+}

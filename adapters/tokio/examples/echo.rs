@@ -1,0 +1,54 @@
+//! The echo server of `shared/contracts.md` over tokio.
+//!
+//! `cargo run --release -p h1-tokio --example echo -- [--addr HOST:PORT]`
+
+#[path = "../../common/echo.rs"]
+mod echo;
+
+use echo::Route;
+use h1_tokio::{serve, Served};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let listener = TcpListener::bind(echo::addr_arg()).await?;
+    println!("listening on {}", listener.local_addr()?);
+    std::io::Write::flush(&mut std::io::stdout())?;
+    loop {
+        let (socket, _) = listener.accept().await?;
+        tokio::spawn(async move {
+            let _ = connection(socket).await;
+        });
+    }
+}
+
+async fn connection(socket: TcpStream) -> Result<(), h1_tokio::Error> {
+    socket.set_nodelay(true)?;
+    let served = serve(socket, echo::config(), async |req, conn| match echo::route(req) {
+        Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)).await,
+        Route::Connect => conn.send_response(echo::connect_response()).await,
+        route => {
+            let mut body = Vec::new();
+            if matches!(route, Route::Echo) {
+                while let Some(chunk) = conn.read_body().await? {
+                    body.extend_from_slice(&chunk);
+                }
+            }
+            let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+            conn.send_response(res).await?;
+            if !payload.is_empty() {
+                conn.send_data(payload.into()).await?;
+            }
+            conn.send_end().await
+        }
+    })
+    .await?;
+    if let Served::Upgraded { parts, .. } = served {
+        // Raw echo: the leftover bytes first, then everything until EOF.
+        let (mut reader, mut writer) = tokio::io::split(parts.into_upgraded());
+        tokio::io::copy(&mut reader, &mut writer).await?;
+        writer.shutdown().await?;
+    }
+    Ok(())
+}
