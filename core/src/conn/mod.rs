@@ -582,7 +582,7 @@ impl Connection {
         self.closing.get_or_insert(CloseReason::Error);
         self.error_response_allowed = self.role == Role::Server
             && matches!(self.send, Send::Idle)
-            && self.current().map_or(true, |x| !x.final_sent);
+            && self.current().is_none_or(|x| !x.final_sent);
         if matches!(self.send, Send::Done) {
             self.send = Send::MustClose;
         }

@@ -198,7 +198,7 @@ pub(crate) fn is_valid_host(v: &[u8]) -> bool {
         return true;
     }
     let (host, port) = split_host_port(v);
-    port.map_or(true, |p| p.iter().all(u8::is_ascii_digit)) && is_valid_uri_host(host)
+    port.is_none_or(|p| p.iter().all(u8::is_ascii_digit)) && is_valid_uri_host(host)
 }
 
 /// `authority-form = uri-host ":" port` (RFC 9112 section 3.2.3).

@@ -230,7 +230,10 @@ fn request_target(method: &Method, target: &[u8], head: &Bytes) -> Result<Uri, P
         };
     }
     if method == Method::CONNECT {
-        let authority_only = uri.scheme().is_none() && uri.path_and_query().is_none_or_empty();
+        let authority_only = uri.scheme().is_none()
+            && uri
+                .path_and_query()
+                .is_none_or(|p| p.as_str().is_empty() || p.as_str() == "/");
         return if authority_only && fields::is_valid_authority_form(target) {
             Ok(uri)
         } else {
@@ -244,15 +247,6 @@ fn request_target(method: &Method, target: &[u8], head: &Bytes) -> Result<Uri, P
     match (uri.scheme(), uri.authority()) {
         (Some(_), Some(a)) if !a.as_str().contains('@') => Ok(uri),
         _ => Err(bad),
-    }
-}
-
-trait PathEmpty {
-    fn is_none_or_empty(&self) -> bool;
-}
-impl PathEmpty for Option<&http::uri::PathAndQuery> {
-    fn is_none_or_empty(&self) -> bool {
-        self.map_or(true, |p| p.as_str().is_empty() || p.as_str() == "/")
     }
 }
 
