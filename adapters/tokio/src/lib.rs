@@ -61,6 +61,9 @@ pub use upgrade::{Parts, Upgraded};
 
 /// How a served connection ended.
 #[derive(Debug)]
+// Returned once per connection; boxing the request would cost an
+// allocation to save a move.
+#[allow(clippy::large_enum_variant)]
 pub enum Served<IO> {
     /// The connection closed (or must close) after its last exchange.
     Closed,
