@@ -498,6 +498,8 @@ impl Connection {
             if status == StatusCode::CONTINUE {
                 self.release_held();
             }
+            // The final response's head comes next: scan it afresh.
+            self.recv = Recv::Head(Scanner::default());
             return Ok(Event::Informational(res));
         }
         if front.connect && status.is_success() {
@@ -661,14 +663,19 @@ impl Connection {
         } else {
             parts.uri.path_and_query().map_or("/", |p| p.as_str())
         };
-        let mut extra: smallvec::SmallVec<[(&[u8], &[u8]); 2]> = smallvec::SmallVec::new();
-        if !headers.contains_key(header::HOST) {
-            match authority {
-                Some(a) => extra.push((b"host", a.as_bytes())),
-                None if !http10 => return Err(Misuse::MissingHost.into()),
-                None => {}
-            }
-        }
+        // Host comes first (RFC 9110 section 7.2), without any userinfo
+        // (RFC 9112 section 3.2).
+        let host = match (headers.contains_key(header::HOST), parts.uri.authority()) {
+            (true, _) => None,
+            (false, Some(a)) => Some(match a.port() {
+                Some(port) => format!("{}:{}", a.host(), port),
+                None => a.host().to_owned(),
+            }),
+            (false, None) if !http10 => return Err(Misuse::MissingHost.into()),
+            (false, None) => None,
+        };
+        let leading: smallvec::SmallVec<[(&[u8], &[u8]); 1]> =
+            host.iter().map(|h| (&b"host"[..], h.as_bytes())).collect();
         let options = connection_options(headers);
         let mut x = Exchange {
             head: parts.method == Method::HEAD,
@@ -693,7 +700,7 @@ impl Connection {
 
         let out = self.output.scratch();
         encode::request_line(out, parts.method.as_str().as_bytes(), target.as_bytes(), http10);
-        encode::fields(out, headers, &extra);
+        encode::fields(out, &leading, headers, &[]);
         self.output.flush_scratch();
         self.exchanges.push_back(x);
         self.discard_body = false;
@@ -855,7 +862,7 @@ impl Connection {
     fn write_status(&mut self, status: StatusCode, headers: &HeaderMap, extra: &[(&[u8], &[u8])]) {
         let out = self.output.scratch();
         encode::status_line(out, status);
-        encode::fields(out, headers, extra);
+        encode::fields(out, &[], headers, extra);
         self.output.flush_scratch();
     }
 

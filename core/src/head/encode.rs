@@ -44,12 +44,21 @@ pub(crate) fn status_line(dst: &mut BytesMut, status: StatusCode) {
     dst.put_slice(b"\r\n");
 }
 
-/// Writes each field line, then `extra` lines, then the empty line.
-pub(crate) fn fields(dst: &mut BytesMut, headers: &HeaderMap, extra: &[(&[u8], &[u8])]) {
+/// Writes the `leading` lines, each field line, then the `trailing` lines,
+/// then the empty line.
+pub(crate) fn fields(
+    dst: &mut BytesMut,
+    leading: &[(&[u8], &[u8])],
+    headers: &HeaderMap,
+    trailing: &[(&[u8], &[u8])],
+) {
+    for (name, value) in leading {
+        field(dst, name, value);
+    }
     for (name, value) in headers {
         field(dst, name.as_str().as_bytes(), value.as_bytes());
     }
-    for (name, value) in extra {
+    for (name, value) in trailing {
         field(dst, name, value);
     }
     dst.put_slice(b"\r\n");

@@ -343,15 +343,25 @@ pub(crate) fn response(
     Ok((res, info))
 }
 
-/// Replaces each obs-fold (CRLF followed by SP or HTAB) with spaces.
+/// Replaces each obs-fold (`OWS CRLF RWS`, RFC 9112 section 5.2) with
+/// spaces: the CRLF and the whitespace around it all become SP.
 fn unfold(fields: &mut [u8]) {
     let mut i = 0;
     while i + 2 < fields.len() {
         if fields[i] == b'\r' && fields[i + 1] == b'\n' && matches!(fields[i + 2], b' ' | b'\t') {
-            fields[i] = b' ';
-            fields[i + 1] = b' ';
+            let mut start = i;
+            while start > 0 && fields[start - 1] == b'\t' {
+                start -= 1;
+            }
+            let mut end = i + 2;
+            while end < fields.len() && matches!(fields[end], b' ' | b'\t') {
+                end += 1;
+            }
+            fields[start..end].fill(b' ');
+            i = end;
+        } else {
+            i += 1;
         }
-        i += 1;
     }
 }
 

@@ -1,0 +1,817 @@
+//! Encoder rules in both roles: the framing the connection chooses, the
+//! exact bytes it writes (from `take_output`), and the misuse it refuses
+//! (RFC 9110, RFC 9112).
+
+use bytes::Bytes;
+use h1::http::header::{HeaderName, HeaderValue};
+use h1::http::{HeaderMap, Method, Request, Response, StatusCode, Version};
+use h1::{Connection, Error, Misuse, ProtocolError, State};
+use h1_tests::{drain, take_output, Ev};
+
+// ---- helpers -------------------------------------------------------------
+
+/// A server that received `request` (its head, and its body if complete).
+fn server_with(request: &[u8]) -> Connection {
+    let mut conn = Connection::server();
+    conn.receive(request).expect("receive");
+    let events = drain(&mut conn);
+    assert!(
+        matches!(events.first(), Some(Ev::Request { .. })),
+        "no request in {events:?}"
+    );
+    conn
+}
+
+const GET11: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+const GET10: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+
+fn response(status: u16, fields: &[(&str, &str)]) -> Response<()> {
+    let mut builder = Response::builder().status(status);
+    for (n, v) in fields {
+        builder = builder.header(*n, *v);
+    }
+    builder.body(()).expect("valid response")
+}
+
+/// A wire message split into start line, field lines (sorted, since the
+/// order of differently named fields carries no meaning: RFC 9110 5.3)
+/// and everything after the head.
+fn split(wire: &[u8]) -> (String, Vec<String>, Vec<u8>) {
+    let end = wire
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    let head = std::str::from_utf8(&wire[..end]).expect("ascii head");
+    let mut lines = head.split("\r\n");
+    let start = lines.next().expect("start line").to_owned();
+    let mut fields: Vec<String> = lines.map(str::to_owned).collect();
+    fields.sort();
+    (start, fields, wire[end + 4..].to_vec())
+}
+
+/// Bytes as an escaped string, for readable assertions.
+fn esc(bytes: impl AsRef<[u8]>) -> String {
+    bytes.as_ref().escape_ascii().to_string()
+}
+
+fn misuse(m: Misuse) -> Result<(), Error> {
+    Err(Error::Misuse(m))
+}
+
+fn is_wrong_state(r: Result<(), Error>, call: &str) -> bool {
+    matches!(r, Err(Error::Misuse(Misuse::WrongState { call: c, .. })) if c == call)
+}
+
+// ---- response framing (RFC 9112 6, 7; RFC 9110 8.6) -----------------------
+
+#[test]
+fn response_with_content_length_goes_as_is() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "5")]))
+        .expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+    );
+    assert!(!conn.wants_close());
+}
+
+#[test]
+fn response_without_length_to_http11_is_chunked() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    conn.send_data(Bytes::from_static(b"0123456789abcdef"))
+        .expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(&b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+           5\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"[..])
+    );
+    assert!(!conn.wants_close());
+}
+
+#[test]
+fn response_without_length_to_http10_is_close_delimited() {
+    let mut conn = server_with(GET10);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhello")
+    );
+    assert!(conn.wants_close());
+}
+
+#[test]
+fn response_without_length_to_a_keep_alive_http10_client_still_closes() {
+    // An HTTP/1.0 recipient cannot read chunked: the body is delimited by
+    // the close, so the connection cannot persist (RFC 9112 6.3, 9.3).
+    let mut conn = server_with(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    conn.send_end().expect("end");
+    let (start, fields, body) = split(&take_output(&mut conn));
+    assert_eq!(start, "HTTP/1.1 200 OK");
+    assert_eq!(fields, ["connection: close"]);
+    assert_eq!(body, b"hello");
+    assert!(conn.wants_close());
+}
+
+#[test]
+fn response_with_length_to_a_keep_alive_http10_client_says_keep_alive() {
+    let mut conn = server_with(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    conn.send_response(response(200, &[("content-length", "2")]))
+        .expect("head");
+    conn.send_data(Bytes::from_static(b"hi")).expect("data");
+    conn.send_end().expect("end");
+    let (_, fields, body) = split(&take_output(&mut conn));
+    assert_eq!(fields, ["connection: keep-alive", "content-length: 2"]);
+    assert_eq!(body, b"hi");
+    assert!(!conn.wants_close());
+}
+
+#[test]
+fn response_with_connection_close_closes() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("connection", "close"), ("content-length", "0")]))
+        .expect("head");
+    conn.send_end().expect("end");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(fields, ["connection: close", "content-length: 0"]);
+    assert_eq!(conn.close_reason(), Some(h1::CloseReason::WeAskedClose));
+    assert!(conn.wants_close());
+}
+
+#[test]
+fn trailers_only_with_chunked() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    let mut trailers = HeaderMap::new();
+    trailers.insert("x-checksum", HeaderValue::from_static("abc"));
+    conn.send_trailers(trailers.clone()).expect("trailers");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(&b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+           5\r\nhello\r\n0\r\nx-checksum: abc\r\n\r\n"[..])
+    );
+
+    // With Content-Length there is nowhere to put them.
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "5")]))
+        .expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    assert_eq!(
+        conn.send_trailers(trailers.clone()),
+        misuse(Misuse::TrailersNeedChunked)
+    );
+    conn.send_end().expect("end still possible");
+
+    // Nor in a close-delimited body.
+    let mut conn = server_with(GET10);
+    conn.send_response(response(200, &[])).expect("head");
+    assert_eq!(
+        conn.send_trailers(trailers.clone()),
+        misuse(Misuse::TrailersNeedChunked)
+    );
+
+    // Nor in a request with Content-Length.
+    let mut client = Connection::client();
+    client
+        .send_request(
+            Request::post("http://a.example/")
+                .header("content-length", "0")
+                .body(())
+                .expect("valid"),
+        )
+        .expect("head");
+    assert_eq!(
+        client.send_trailers(trailers),
+        misuse(Misuse::TrailersNeedChunked)
+    );
+}
+
+#[test]
+fn empty_send_data_does_not_end_a_chunked_body() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("head");
+    take_output(&mut conn);
+    conn.send_data(Bytes::new()).expect("empty data");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b""),
+        "an empty chunk would be the last chunk"
+    );
+    conn.send_data(Bytes::from_static(b"hi")).expect("data");
+    conn.send_data(Bytes::new()).expect("empty data");
+    conn.send_end().expect("end");
+    assert_eq!(esc(take_output(&mut conn)), esc(b"2\r\nhi\r\n0\r\n\r\n"));
+}
+
+// ---- bodies the framing does not allow -------------------------------------
+
+#[test]
+fn more_bytes_than_content_length() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "5")]))
+        .expect("head");
+    let head = take_output(&mut conn);
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"hello!")),
+        misuse(Misuse::BodyTooLong { declared: 5 })
+    );
+    assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    conn.send_data(Bytes::from_static(b"hel")).expect("data");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"lo!")),
+        misuse(Misuse::BodyTooLong { declared: 5 })
+    );
+    conn.send_data(Bytes::from_static(b"lo")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc([head, take_output(&mut conn)].concat()),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+    );
+}
+
+#[test]
+fn fewer_bytes_than_content_length() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "5")]))
+        .expect("head");
+    conn.send_data(Bytes::from_static(b"abc")).expect("data");
+    assert_eq!(conn.send_end(), misuse(Misuse::BodyTooShort { remaining: 2 }));
+    conn.send_data(Bytes::from_static(b"de")).expect("data");
+    conn.send_end().expect("end");
+}
+
+#[test]
+fn no_body_for_head_204_304() {
+    // HEAD: Content-Length describes the GET body, none is sent.
+    let mut conn = server_with(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    conn.send_response(response(200, &[("content-length", "5")]))
+        .expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"hello")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+    );
+    assert!(!conn.wants_close());
+
+    // HEAD without Content-Length: still no body, no chunk framing.
+    let mut conn = server_with(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_end().expect("end");
+    let (_, _, body) = split(&take_output(&mut conn));
+    assert_eq!(body, b"");
+
+    // 204: no body and no Transfer-Encoding (RFC 9112 6.1).
+    let mut conn = server_with(GET11);
+    conn.send_response(response(204, &[])).expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"x")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 204 No Content\r\n\r\n")
+    );
+
+    // 304: no body.
+    let mut conn = server_with(GET11);
+    conn.send_response(response(304, &[])).expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"x")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+    conn.send_end().expect("end");
+    let (start, fields, body) = split(&take_output(&mut conn));
+    assert_eq!(start, "HTTP/1.1 304 Not Modified");
+    assert!(!fields.iter().any(|f| f.starts_with("transfer-encoding")));
+    assert_eq!(body, b"");
+}
+
+#[test]
+fn content_length_on_204_is_refused() {
+    for value in ["0", "5"] {
+        let mut conn = server_with(GET11);
+        assert_eq!(
+            conn.send_response(response(204, &[("content-length", value)])),
+            misuse(Misuse::InvalidContentLength)
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+        conn.send_response(response(204, &[])).expect("a valid 204");
+    }
+}
+
+#[test]
+fn field_values_with_cr_lf_nul_cannot_be_built() {
+    // The http crate refuses these values and an empty name, so
+    // Misuse::InvalidField cannot be reached through its safe API (its
+    // unchecked constructor is `unsafe`, which this workspace denies).
+    for bad in [&b"a\r\nb"[..], b"a\nb", b"a\rb", b"a\0b", b"\r\nx-injected: 1"] {
+        assert!(HeaderValue::from_bytes(bad).is_err(), "{bad:?}");
+        assert!(HeaderValue::from_maybe_shared(Bytes::copy_from_slice(bad)).is_err());
+    }
+    assert!(HeaderName::from_bytes(b"").is_err());
+    assert!(HeaderName::from_bytes(b"a\r\nb").is_err());
+    assert!(Response::builder().header("x", "a\r\nb").body(()).is_err());
+}
+
+// ---- sequence misuse -------------------------------------------------------
+
+#[test]
+fn second_final_response_is_refused() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "2")]))
+        .expect("head");
+    let r = conn.send_response(response(200, &[("content-length", "0")]));
+    assert!(is_wrong_state(r.clone(), "send_response"), "{r:?}");
+    assert_eq!(
+        r,
+        misuse(Misuse::WrongState {
+            call: "send_response",
+            state: State::SendBody
+        })
+    );
+
+    // Response complete while the request body is still arriving.
+    let mut conn = server_with(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhe");
+    conn.send_response(response(200, &[("content-length", "0")]))
+        .expect("head");
+    conn.send_end().expect("end");
+    let r = conn.send_response(response(200, &[("content-length", "0")]));
+    assert!(is_wrong_state(r, "send_response"));
+}
+
+#[test]
+fn response_with_no_request() {
+    let mut conn = Connection::server();
+    assert_eq!(
+        conn.send_response(response(200, &[("content-length", "0")])),
+        misuse(Misuse::NoRequestToAnswer)
+    );
+    // Nor once the only request is answered.
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "0")]))
+        .expect("head");
+    conn.send_end().expect("end");
+    assert!(drain(&mut conn).is_empty());
+    assert_eq!(
+        conn.send_response(response(200, &[("content-length", "0")])),
+        misuse(Misuse::NoRequestToAnswer)
+    );
+}
+
+#[test]
+fn data_before_a_head_is_refused() {
+    let mut conn = server_with(GET11);
+    assert!(is_wrong_state(
+        conn.send_data(Bytes::from_static(b"x")),
+        "send_data"
+    ));
+    assert!(is_wrong_state(conn.send_end(), "send_end"));
+    let mut client = Connection::client();
+    assert!(is_wrong_state(
+        client.send_data(Bytes::from_static(b"x")),
+        "send_data"
+    ));
+}
+
+#[test]
+fn informational_responses() {
+    let mut conn = server_with(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+    conn.send_response(response(100, &[])).expect("100");
+    conn.send_response(response(103, &[("link", "</s.css>; rel=preload")]))
+        .expect("103");
+    conn.send_response(response(200, &[("content-length", "0")]))
+        .expect("200");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(&b"HTTP/1.1 100 Continue\r\n\r\n\
+           HTTP/1.1 103 Early Hints\r\nlink: </s.css>; rel=preload\r\n\r\n\
+           HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"[..])
+    );
+
+    // A 1xx carries no framing fields.
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(103, &[("content-length", "0")])),
+        misuse(Misuse::InvalidContentLength)
+    );
+}
+
+#[test]
+fn informational_to_http10_is_refused() {
+    for status in [100, 102, 103] {
+        let mut conn = server_with(b"POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+        assert_eq!(
+            conn.send_response(response(status, &[])),
+            misuse(Misuse::InformationalToHttp10)
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""));
+    }
+}
+
+#[test]
+fn switching_protocols() {
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(
+            101,
+            &[("upgrade", "websocket"), ("connection", "upgrade")]
+        )),
+        misuse(Misuse::SwitchNotRequested)
+    );
+
+    let mut conn =
+        server_with(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+    assert_eq!(
+        conn.send_response(response(
+            101,
+            &[("content-length", "0"), ("upgrade", "websocket")]
+        )),
+        misuse(Misuse::InvalidContentLength)
+    );
+    conn.send_response(response(
+        101,
+        &[("connection", "upgrade"), ("upgrade", "websocket")],
+    ))
+    .expect("101");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n")
+    );
+    assert!(is_wrong_state(
+        conn.send_data(Bytes::from_static(b"x")),
+        "send_data"
+    ));
+    assert_eq!(conn.our_state(), State::SwitchedProtocol);
+    assert!(!conn.wants_close());
+}
+
+#[test]
+fn success_to_connect_switches() {
+    let mut conn = server_with(b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n");
+    // No framing fields in a 2xx to CONNECT (RFC 9110 9.3.6).
+    assert_eq!(
+        conn.send_response(response(200, &[("content-length", "0")])),
+        misuse(Misuse::InvalidContentLength)
+    );
+    assert_eq!(
+        conn.send_response(response(200, &[("transfer-encoding", "chunked")])),
+        misuse(Misuse::InvalidTransferEncoding)
+    );
+    conn.send_response(response(200, &[])).expect("200");
+    assert_eq!(esc(take_output(&mut conn)), esc(b"HTTP/1.1 200 OK\r\n\r\n"));
+    assert_eq!(drain(&mut conn), [Ev::Upgrade(Vec::new())]);
+}
+
+#[test]
+fn roles_are_enforced() {
+    let mut server = Connection::server();
+    assert_eq!(
+        server.send_request(Request::get("http://a.example/").body(()).expect("valid")),
+        misuse(Misuse::WrongRole)
+    );
+    let mut client = Connection::client();
+    assert_eq!(
+        client.send_response(response(200, &[("content-length", "0")])),
+        misuse(Misuse::WrongRole)
+    );
+}
+
+// ---- request framing and Host (RFC 9112 3.2, 6) ----------------------------
+
+#[test]
+fn request_with_content_length() {
+    let mut conn = Connection::client();
+    let req = Request::post("/x")
+        .header("host", "a.example")
+        .header("content-length", "5")
+        .body(())
+        .expect("valid");
+    conn.send_request(req).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"!")),
+        misuse(Misuse::BodyTooLong { declared: 5 })
+    );
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"POST /x HTTP/1.1\r\nhost: a.example\r\ncontent-length: 5\r\n\r\nhello")
+    );
+}
+
+#[test]
+fn request_chunked() {
+    let mut conn = Connection::client();
+    let req = Request::post("/x")
+        .header("host", "a.example")
+        .header("transfer-encoding", "chunked")
+        .body(())
+        .expect("valid");
+    conn.send_request(req).expect("head");
+    conn.send_data(Bytes::from_static(b"hello")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(
+            &b"POST /x HTTP/1.1\r\nhost: a.example\r\ntransfer-encoding: chunked\r\n\r\n\
+           5\r\nhello\r\n0\r\n\r\n"[..]
+        )
+    );
+}
+
+#[test]
+fn request_without_framing_has_no_body() {
+    let mut conn = Connection::client();
+    let req = Request::post("/x")
+        .header("host", "a.example")
+        .body(())
+        .expect("valid");
+    conn.send_request(req).expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"hello")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"POST /x HTTP/1.1\r\nhost: a.example\r\n\r\n")
+    );
+}
+
+#[test]
+fn request_with_bad_framing_fields_is_refused() {
+    let cases: &[(&[(&str, &str)], Misuse)] = &[
+        (&[("content-length", "+5")], Misuse::InvalidContentLength),
+        (
+            &[("content-length", "5"), ("content-length", "5")],
+            Misuse::InvalidContentLength,
+        ),
+        (&[("transfer-encoding", "gzip")], Misuse::InvalidTransferEncoding),
+        (
+            &[("transfer-encoding", "chunked"), ("content-length", "5")],
+            Misuse::InvalidTransferEncoding,
+        ),
+    ];
+    for (fields, want) in cases {
+        let mut conn = Connection::client();
+        let mut builder = Request::post("http://a.example/");
+        for (n, v) in *fields {
+            builder = builder.header(*n, *v);
+        }
+        assert_eq!(
+            conn.send_request(builder.body(()).expect("valid")),
+            misuse(want.clone()),
+            "{fields:?}"
+        );
+        assert_eq!(
+            esc(take_output(&mut conn)),
+            esc(b""),
+            "nothing queued for {fields:?}"
+        );
+    }
+}
+
+#[test]
+fn host_comes_from_the_uri_authority() {
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example:8080/p?q=1")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET /p?q=1 HTTP/1.1\r\nhost: a.example:8080\r\n\r\n")
+    );
+
+    // Given explicitly: not added twice.
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example/")
+            .header("host", "a.example")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET / HTTP/1.1\r\nhost: a.example\r\n\r\n")
+    );
+
+    // CONNECT: the target is the authority.
+    let mut conn = Connection::client();
+    conn.send_request(Request::connect("a.example:443").body(()).expect("valid"))
+        .expect("head");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"CONNECT a.example:443 HTTP/1.1\r\nhost: a.example:443\r\n\r\n")
+    );
+}
+
+#[test]
+fn host_added_is_the_first_field() {
+    // RFC 9110 7.2: "A user agent that sends Host SHOULD send it as the
+    // first field in the header section of a request."
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example/")
+            .header("accept", "*/*")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET / HTTP/1.1\r\nhost: a.example\r\naccept: */*\r\n\r\n")
+    );
+}
+
+#[test]
+fn host_from_the_uri_excludes_userinfo() {
+    // RFC 9112 3.2: Host is the target URI's authority "excluding any
+    // userinfo subcomponent and its "@" delimiter".
+    let mut conn = Connection::client();
+    conn.send_request(Request::get("http://user:pw@a.example/").body(()).expect("valid"))
+        .expect("head");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET / HTTP/1.1\r\nhost: a.example\r\n\r\n")
+    );
+}
+
+#[test]
+fn request_without_host_or_authority() {
+    let mut conn = Connection::client();
+    assert_eq!(
+        conn.send_request(Request::get("/").body(()).expect("valid")),
+        misuse(Misuse::MissingHost)
+    );
+    assert_eq!(esc(take_output(&mut conn)), esc(b""));
+    // HTTP/1.0 has no Host requirement.
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("/")
+            .version(Version::HTTP_10)
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    assert_eq!(esc(take_output(&mut conn)), esc(b"GET / HTTP/1.0\r\n\r\n"));
+}
+
+#[test]
+fn connect_without_authority() {
+    for uri in ["/", "/x"] {
+        let mut conn = Connection::client();
+        let req = Request::builder()
+            .method(Method::CONNECT)
+            .uri(uri)
+            .header("host", "a.example:443")
+            .body(())
+            .expect("valid");
+        assert_eq!(
+            conn.send_request(req),
+            misuse(Misuse::ConnectWithoutAuthority),
+            "{uri}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""));
+    }
+}
+
+#[test]
+fn client_that_asked_to_close_sends_nothing_more() {
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example/")
+            .header("connection", "close")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    conn.send_end().expect("end");
+    assert_eq!(conn.our_state(), State::MustClose);
+    assert!(is_wrong_state(
+        conn.send_request(Request::get("http://a.example/").body(()).expect("valid")),
+        "send_request"
+    ));
+}
+
+// ---- after a receive error (crate docs: Errors) ----------------------------
+
+#[test]
+fn one_error_response_after_a_receive_error() {
+    let mut conn = Connection::server();
+    conn.receive(b"GET / HTTP/1.1\r\nHost : a\r\n\r\n")
+        .expect("receive");
+    let err = conn.poll_event().expect_err("bad field name");
+    assert_eq!(err, Error::Protocol(ProtocolError::InvalidFieldName));
+    let status = err.status().expect("a status to answer");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!conn.wants_close(), "the error response is still to be sent");
+
+    conn.send_response(
+        Response::builder()
+            .status(status)
+            .header("content-length", "0")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("error response");
+    conn.send_end().expect("end");
+    let (start, fields, body) = split(&take_output(&mut conn));
+    assert_eq!(start, "HTTP/1.1 400 Bad Request");
+    assert_eq!(fields, ["connection: close", "content-length: 0"]);
+    assert_eq!(body, b"");
+    assert!(conn.wants_close());
+    // Only one.
+    assert!(conn
+        .send_response(response(400, &[("content-length", "0")]))
+        .is_err());
+    assert_eq!(conn.poll_event().expect_err("sticky"), err);
+}
+
+#[test]
+fn error_response_mid_body() {
+    let mut config = h1::Config::default();
+    config.limits.body_size = Some(4);
+    let mut conn = Connection::new(h1::Role::Server, config);
+    conn.receive(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n")
+        .expect("receive");
+    let events = h1_tests::merge_data(drain(&mut conn));
+    assert_eq!(h1_tests::kinds(&events), ["request", "data", "error"]);
+    assert_eq!(
+        events.last(),
+        Some(&Ev::Error(Error::Limit(h1::LimitError::BodySize)))
+    );
+    conn.send_response(response(413, &[("content-length", "0")]))
+        .expect("error response");
+    conn.send_end().expect("end");
+    let (start, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(start, "HTTP/1.1 413 Payload Too Large");
+    assert!(fields.contains(&"connection: close".to_owned()));
+    assert!(conn.wants_close());
+}
+
+// ---- body bytes are not copied (crate docs: Sending) -----------------------
+
+fn sent_without_copy(conn: &mut Connection, data: &Bytes) -> bool {
+    let mut found = false;
+    while let Some(piece) = conn.poll_transmit() {
+        found |= piece.as_ptr() == data.as_ptr() && piece.len() == data.len();
+    }
+    found
+}
+
+#[test]
+fn send_data_is_not_copied() {
+    let data = Bytes::from(b"hello world".to_vec());
+
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("content-length", "11")]))
+        .expect("head");
+    conn.send_data(data.clone()).expect("data");
+    conn.send_end().expect("end");
+    assert!(sent_without_copy(&mut conn, &data), "content-length body");
+
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(data.clone()).expect("data");
+    conn.send_end().expect("end");
+    assert!(sent_without_copy(&mut conn, &data), "chunked body");
+
+    let mut conn = server_with(GET10);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(data.clone()).expect("data");
+    conn.send_end().expect("end");
+    assert!(sent_without_copy(&mut conn, &data), "close-delimited body");
+
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::post("http://a.example/")
+            .header("content-length", "11")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("head");
+    conn.send_data(data.clone()).expect("data");
+    conn.send_end().expect("end");
+    assert!(sent_without_copy(&mut conn, &data), "request body");
+}
