@@ -7,11 +7,17 @@ use h1::{CloseReason, State};
 use h1_tests::{drain, kinds, merge_data, take_output, Ev, Pair};
 
 fn get(path: &str) -> Request<()> {
-    Request::get(path).header("host", "example.com").body(()).expect("valid request")
+    Request::get(path)
+        .header("host", "example.com")
+        .body(())
+        .expect("valid request")
 }
 
 fn ok(body_len: usize) -> Response<()> {
-    Response::builder().header("content-length", body_len.to_string()).body(()).expect("valid response")
+    Response::builder()
+        .header("content-length", body_len.to_string())
+        .body(())
+        .expect("valid response")
 }
 
 #[test]
@@ -24,7 +30,17 @@ fn keep_alive_two_exchanges() {
         assert!(matches!(&seen[0], Ev::Request { target, .. } if target == path));
         p.send_response(ok(2), b"hi").expect("send response");
         let cl = vec![("content-length".to_string(), b"2".to_vec())];
-        assert_eq!(p.to_client(), [Ev::Response { status: 200, headers: cl }, Ev::Data(b"hi".to_vec()), Ev::End]);
+        assert_eq!(
+            p.to_client(),
+            [
+                Ev::Response {
+                    status: 200,
+                    headers: cl
+                },
+                Ev::Data(b"hi".to_vec()),
+                Ev::End
+            ]
+        );
         assert_eq!(p.server.our_state(), State::Idle);
         assert_eq!(p.server.their_state(), State::Idle);
     }
@@ -40,19 +56,37 @@ fn pipelined_requests_answered_in_order() {
     // The server parses one request, then pauses until it is answered.
     let mut targets = Vec::new();
     for _ in 0..3 {
-        let seen = if targets.is_empty() { p.to_server() } else { merge_data(drain(&mut p.server)) };
+        let seen = if targets.is_empty() {
+            p.to_server()
+        } else {
+            merge_data(drain(&mut p.server))
+        };
         assert_eq!(kinds(&seen), ["request", "end", "paused"]);
         if let Ev::Request { target, .. } = &seen[0] {
             targets.push(target.clone());
         }
         p.server.send_response(ok(1)).expect("respond");
-        p.server.send_data(targets.len().to_string().into()).expect("body");
+        p.server
+            .send_data(targets.len().to_string().into())
+            .expect("body");
         p.server.send_end().expect("end");
     }
     assert_eq!(targets, ["/1", "/2", "/3"]);
     let seen = p.to_client();
-    assert_eq!(kinds(&seen), ["response", "data", "end", "response", "data", "end", "response", "data", "end"]);
-    let bodies: Vec<_> = seen.iter().filter_map(|e| if let Ev::Data(d) = e { Some(d.clone()) } else { None }).collect();
+    assert_eq!(
+        kinds(&seen),
+        ["response", "data", "end", "response", "data", "end", "response", "data", "end"]
+    );
+    let bodies: Vec<_> = seen
+        .iter()
+        .filter_map(|e| {
+            if let Ev::Data(d) = e {
+                Some(d.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(bodies, [b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]);
 }
 
@@ -73,7 +107,14 @@ fn expect_continue_both_roles() {
     let seen = p.to_server();
     assert_eq!(kinds(&seen), ["request"]);
     assert!(p.server.expects_continue());
-    p.server.send_response(Response::builder().status(StatusCode::CONTINUE).body(()).expect("valid")).expect("100");
+    p.server
+        .send_response(
+            Response::builder()
+                .status(StatusCode::CONTINUE)
+                .body(())
+                .expect("valid"),
+        )
+        .expect("100");
     assert!(!p.server.expects_continue());
     assert_eq!(p.to_client(), [Ev::Informational(100)]);
     // The 100 released the body.
@@ -97,7 +138,10 @@ fn expect_continue_answered_first_drops_body_and_closes() {
     assert_eq!(p.server.close_reason(), Some(CloseReason::UnsentBody));
     assert_eq!(kinds(&p.to_client()), ["response", "end"]);
     assert_eq!(p.client.close_reason(), Some(CloseReason::UnsentBody));
-    assert!(take_output(&mut p.client).is_empty(), "the held body is never sent");
+    assert!(
+        take_output(&mut p.client).is_empty(),
+        "the held body is never sent"
+    );
 }
 
 fn upgrade_request() -> Request<()> {
@@ -130,7 +174,10 @@ fn upgrade_accepted_hands_over_leftover_both_ways() {
     p.server.send_response(switching()).expect("101");
     assert_eq!(drain(&mut p.server), [Ev::Upgrade(b"\x81\x05hello".to_vec())]);
     assert_eq!(p.server.our_state(), State::SwitchedProtocol);
-    assert!(matches!(p.server.poll_event(), Ok(h1::Event::Paused)), "nothing after the upgrade");
+    assert!(
+        matches!(p.server.poll_event(), Ok(h1::Event::Paused)),
+        "nothing after the upgrade"
+    );
     // The server's 101 and its first frame reach the client together.
     let mut wire = take_output(&mut p.server);
     wire.extend_from_slice(b"\x81\x02ok");
@@ -155,13 +202,19 @@ fn upgrade_request_with_body_switches_after_the_body() {
     let mut wire = take_output(&mut p.client);
     p.server.receive(&wire).expect("head in");
     assert_eq!(kinds(&drain(&mut p.server)), ["request"]);
-    assert!(p.server.send_response(switching()).is_err(), "no switch before the body");
+    assert!(
+        p.server.send_response(switching()).is_err(),
+        "no switch before the body"
+    );
     p.client.send_data("abc".into()).expect("body");
     p.client.send_end().expect("end");
     wire = take_output(&mut p.client);
     wire.extend_from_slice(b"NEW");
     p.server.receive(&wire).expect("body in");
-    assert_eq!(drain(&mut p.server), [Ev::Data(b"abc".to_vec()), Ev::End, Ev::Paused]);
+    assert_eq!(
+        drain(&mut p.server),
+        [Ev::Data(b"abc".to_vec()), Ev::End, Ev::Paused]
+    );
     p.server.send_response(switching()).expect("101");
     assert_eq!(drain(&mut p.server), [Ev::Upgrade(b"NEW".to_vec())]);
 }
@@ -181,7 +234,11 @@ fn upgrade_declined_keeps_http() {
 }
 
 fn connect() -> Request<()> {
-    Request::builder().method(Method::CONNECT).uri("example.com:443").body(()).expect("valid")
+    Request::builder()
+        .method(Method::CONNECT)
+        .uri("example.com:443")
+        .body(())
+        .expect("valid")
 }
 
 #[test]
@@ -236,13 +293,20 @@ fn chunked_body_with_trailers_round_trip() {
     let seen = p.to_server();
     assert_eq!(kinds(&seen), ["request", "data", "trailers", "end", "paused"]);
     assert_eq!(seen[1], Ev::Data(b"hello world".to_vec()));
-    assert_eq!(seen[2], Ev::Trailers(vec![("x-checksum".into(), b"abc".to_vec())]));
+    assert_eq!(
+        seen[2],
+        Ev::Trailers(vec![("x-checksum".into(), b"abc".to_vec())])
+    );
 }
 
 #[test]
 fn connection_close_ends_after_the_exchange() {
     let mut p = Pair::new();
-    let req = Request::get("/").header("host", "a").header("connection", "close").body(()).expect("valid");
+    let req = Request::get("/")
+        .header("host", "a")
+        .header("connection", "close")
+        .body(())
+        .expect("valid");
     p.send_request(req, b"").expect("send");
     assert_eq!(p.client.our_state(), State::MustClose);
     assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
@@ -251,4 +315,30 @@ fn connection_close_ends_after_the_exchange() {
     assert!(wire.contains("connection: close\r\n"), "{wire}");
     assert!(p.server.wants_close());
     assert_eq!(p.server.close_reason(), Some(CloseReason::PeerAskedClose));
+}
+
+#[test]
+fn early_final_response_that_closes_while_the_client_still_sends() {
+    let mut p = Pair::new();
+    let req = Request::post("/big")
+        .header("host", "example.com")
+        .header("content-length", "10")
+        .body(())
+        .expect("valid");
+    p.client.send_request(req).expect("head");
+    p.client.send_data("01234".into()).expect("half the body");
+    assert_eq!(kinds(&p.to_server()), ["request", "data"]);
+    let early = Response::builder()
+        .status(StatusCode::PAYLOAD_TOO_LARGE)
+        .header("content-length", "0")
+        .header("connection", "close")
+        .body(())
+        .expect("valid");
+    p.send_response(early, b"").expect("413");
+    assert_eq!(kinds(&p.to_client()), ["response", "end"]);
+    p.client.send_data("56789".into()).expect("rest of the body");
+    p.client.send_end().expect("end");
+    assert_eq!(p.client.our_state(), State::MustClose);
+    assert!(p.client.wants_close());
+    assert_eq!(p.client.close_reason(), Some(CloseReason::PeerAskedClose));
 }

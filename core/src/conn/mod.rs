@@ -913,7 +913,9 @@ impl Connection {
             }
             Role::Client => {
                 let last = self.exchanges.back().copied().unwrap_or_default();
-                self.send = if let Some(reason) = last.close {
+                // `closing`: a response already ended the connection while
+                // this body was still being sent.
+                self.send = if let Some(reason) = last.close.or(self.closing) {
                     self.closing.get_or_insert(reason);
                     Send::MustClose
                 } else {
