@@ -1,0 +1,54 @@
+//! The echo server of `shared/contracts.md` over async-std.
+//!
+//! `cargo run --release -p h1-async-std --example echo -- [--addr HOST:PORT]`
+
+#[path = "../../common/echo.rs"]
+mod echo;
+
+use async_std::net::{TcpListener, TcpStream};
+use echo::Route;
+use futures_lite::AsyncWriteExt;
+use h1_async_std::{serve, Served};
+
+#[async_std::main]
+async fn main() -> std::io::Result<()> {
+    let listener = TcpListener::bind(echo::addr_arg()).await?;
+    println!("listening on {}", listener.local_addr()?);
+    std::io::Write::flush(&mut std::io::stdout())?;
+    loop {
+        let (socket, _) = listener.accept().await?;
+        async_std::task::spawn(async move {
+            let _ = connection(socket).await;
+        });
+    }
+}
+
+async fn connection(socket: TcpStream) -> Result<(), h1_async_std::Error> {
+    socket.set_nodelay(true)?;
+    let served = serve(socket, echo::config(), async |req, conn| match echo::route(req) {
+        Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)).await,
+        Route::Connect => conn.send_response(echo::connect_response()).await,
+        route => {
+            let mut body = Vec::new();
+            if matches!(route, Route::Echo) {
+                while let Some(chunk) = conn.read_body().await? {
+                    body.extend_from_slice(&chunk);
+                }
+            }
+            let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+            conn.send_response(res).await?;
+            if !payload.is_empty() {
+                conn.send_data(payload.into()).await?;
+            }
+            conn.send_end().await
+        }
+    })
+    .await?;
+    if let Served::Upgraded { parts, .. } = served {
+        // Raw echo: the leftover bytes first, then everything until EOF.
+        let (reader, mut writer) = futures_lite::io::split(parts.into_upgraded());
+        futures_lite::io::copy(reader, &mut writer).await?;
+        writer.close().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The IO loop shared by both roles: read into the core, write what it
+//! queued with vectored writes, arm the deadline it asks for. No HTTP
+//! decisions live here.
+
+use std::future::{poll_fn, Future};
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use async_io::Timer as Sleep;
+use bytes::{Bytes, BytesMut};
+use futures_io::{AsyncRead, AsyncWrite};
+use h1::http::HeaderMap;
+use h1::{Connection, Event, Timer};
+
+use crate::Error;
+
+/// Size of the initialized read region offered to each read.
+const READ_CHUNK: usize = 8 * 1024;
+/// Queued output that makes a body write wait for the socket.
+const HIGH_WATER: usize = 64 * 1024;
+/// Most slices handed to one vectored write.
+const MAX_SLICES: usize = 64;
+
+pub(crate) struct Driver<IO> {
+    pub(crate) io: IO,
+    pub(crate) conn: Connection,
+    /// Initialized (zeroed, then reused) bytes the socket reads into; what
+    /// a read fills is split off and handed to the core without copying.
+    read_buf: BytesMut,
+    armed: Option<Timer>,
+    sleep: Option<Sleep>,
+    /// Whether the current message's body is still being read.
+    pub(crate) reading_body: bool,
+    /// Trailers of the last body read.
+    pub(crate) trailers: Option<HeaderMap>,
+    /// Bytes for the new protocol, once the switch was reported.
+    pub(crate) leftover: Option<Bytes>,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
+    pub(crate) fn new(io: IO, conn: Connection) -> Self {
+        Driver {
+            io,
+            conn,
+            read_buf: BytesMut::new(),
+            armed: None,
+            sleep: None,
+            reading_body: false,
+            trailers: None,
+            leftover: None,
+        }
+    }
+
+    /// The next chunk of the current body; `None` at its end. A server
+    /// first sends `100 Continue` if the client waits for it.
+    pub(crate) fn poll_body_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, Error>> {
+        if !self.reading_body {
+            return Poll::Ready(Ok(None));
+        }
+        self.conn.send_continue_if_expected()?;
+        loop {
+            match ready!(self.poll_event(cx))? {
+                Some(Event::Data(data)) => return Poll::Ready(Ok(Some(data))),
+                Some(Event::Trailers(trailers)) => self.trailers = Some(trailers),
+                Some(Event::Upgrade { leftover }) => {
+                    self.leftover = Some(leftover);
+                    self.reading_body = false;
+                    return Poll::Ready(Ok(None));
+                }
+                _ => {
+                    self.reading_body = false;
+                    return Poll::Ready(Ok(None));
+                }
+            }
+        }
+    }
+
+    /// Takes the connection apart after a switch: flushes what is queued
+    /// (the 101 itself, on a server) and collects the leftover bytes.
+    pub(crate) async fn into_parts(mut self) -> Result<crate::Parts<IO>, Error> {
+        self.flush().await?;
+        if self.leftover.is_none() {
+            match self.conn.poll_event()? {
+                Event::Upgrade { leftover } => self.leftover = Some(leftover),
+                _ => {
+                    let state = self.conn.our_state();
+                    return Err(h1::Misuse::WrongState {
+                        call: "into_parts",
+                        state,
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(crate::Parts {
+            io: self.io,
+            leftover: self.leftover.unwrap_or_default(),
+        })
+    }
+
+    /// Queues body bytes; writes once enough is queued (backpressure).
+    pub(crate) async fn send_data(&mut self, data: Bytes) -> Result<(), Error> {
+        self.conn.send_data(data)?;
+        if self.conn.output_len() >= HIGH_WATER {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// The next event, flushing output and reading when the core needs
+    /// data. `None`: nothing more will be read (the connection must close).
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            match self.conn.poll_event() {
+                Ok(Event::NeedData) => {
+                    if !self.conn.wants_read() {
+                        return Poll::Ready(Ok(None));
+                    }
+                    ready!(self.poll_flush(cx))?;
+                    ready!(self.poll_read(cx))?;
+                }
+                Ok(event) => return Poll::Ready(Ok(Some(event))),
+                Err(e) => return Poll::Ready(Err(Error::Protocol(e))),
+            }
+        }
+    }
+
+    /// Reads once into the core, or reports the armed deadline's expiry.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.arm_timer();
+        if self.read_buf.len() < READ_CHUNK / 2 {
+            // Zero-fill (no unsafe): the region stays initialized while
+            // reads reuse it, and each read's bytes are split off it.
+            self.read_buf.resize(READ_CHUNK, 0);
+        }
+        match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+            Poll::Ready(Ok(0)) => {
+                self.conn.receive_eof()?;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Ok(n)) => {
+                self.conn.receive_buf(self.read_buf.split_to(n))?;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::Io(e))),
+            Poll::Pending => {
+                if let (Some(timer), Some(sleep)) = (self.armed, self.sleep.as_mut()) {
+                    if Pin::new(sleep).poll(cx).is_ready() {
+                        self.armed = None;
+                        // A failing deadline makes the core's errors sticky;
+                        // the next poll_event reports it.
+                        let _ = self.conn.handle_timeout(timer);
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Arms a timer for the core's deadline when it is a new one.
+    fn arm_timer(&mut self) {
+        let wanted = self.conn.timer();
+        if wanted.map(|t| t.id) == self.armed.map(|t| t.id) {
+            return;
+        }
+        self.armed = wanted;
+        if let Some(timer) = wanted {
+            match self.sleep.as_mut() {
+                Some(sleep) => {
+                    sleep.set_after(timer.duration);
+                }
+                None => self.sleep = Some(Sleep::after(timer.duration)),
+            }
+        }
+    }
+
+    /// Writes everything the core queued, with vectored writes.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while self.conn.has_output() {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut n = 0;
+            for (slot, chunk) in slices.iter_mut().zip(self.conn.output_chunks()) {
+                *slot = IoSlice::new(chunk);
+                n += 1;
+            }
+            let written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]))?;
+            if written == 0 {
+                return Poll::Ready(Err(Error::Io(std::io::ErrorKind::WriteZero.into())));
+            }
+            self.conn.advance_output(written);
+        }
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    pub(crate) async fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// Flushes, then closes the write side (futures-io `close`).
+    pub(crate) async fn shutdown(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        poll_fn(|cx| Pin::new(&mut self.io).poll_close(cx)).await?;
+        Ok(())
+    }
+}
