@@ -136,6 +136,9 @@ fn expect_continue_answered_first_drops_body_and_closes() {
         .expect("valid");
     p.send_response(denied, b"").expect("413");
     assert_eq!(p.server.close_reason(), Some(CloseReason::UnsentBody));
+    // The server does not wait for a body that may never come.
+    assert!(p.server.wants_close(), "closes once the response is written");
+    assert_eq!(p.server.our_state(), State::MustClose);
     assert_eq!(kinds(&p.to_client()), ["response", "end"]);
     assert_eq!(p.client.close_reason(), Some(CloseReason::UnsentBody));
     assert!(

@@ -904,6 +904,10 @@ impl Connection {
                 let x = self.exchanges.front().copied().unwrap_or_default();
                 if matches!(self.recv, Recv::Error(_)) {
                     self.must_close(x.close.unwrap_or(CloseReason::Error));
+                } else if x.close == Some(CloseReason::UnsentBody) {
+                    // The client holds its body back for a 100 that never
+                    // came: it may never send it, so do not wait for it.
+                    self.must_close(CloseReason::UnsentBody);
                 } else if close_delimited {
                     // The peer learns the body ended when we close.
                     self.must_close(CloseReason::CloseDelimitedBody);
