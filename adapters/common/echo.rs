@@ -24,32 +24,13 @@ pub fn route(req: &Request<()>) -> Route {
     if req.method() == Method::CONNECT {
         return Route::Connect;
     }
-    if let Some(token) = upgrade_token(req) {
-        return Route::Upgrade(token);
+    if let Some(token) = h1::requested_upgrade(req) {
+        return Route::Upgrade(token.to_owned());
     }
     if req.method() == Method::GET && req.uri().path() == "/plaintext" {
         return Route::Plaintext;
     }
     Route::Echo
-}
-
-/// The first protocol of `upgrade` when `connection` has the `upgrade` token.
-pub fn upgrade_token(req: &Request<()>) -> Option<String> {
-    if req.version() != Version::HTTP_11 {
-        return None;
-    }
-    let asks = req.headers().get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| trim(t).eq_ignore_ascii_case(b"upgrade"))
-    });
-    let up = req.headers().get(header::UPGRADE)?;
-    let first = up
-        .as_bytes()
-        .split(|&b| b == b',')
-        .map(trim)
-        .find(|t| !t.is_empty())?;
-    asks.then(|| String::from_utf8_lossy(first).into_owned())
 }
 
 /// The answer to a plaintext or echo route: the head and the body to send

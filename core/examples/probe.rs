@@ -86,25 +86,6 @@ fn version(v: Version) -> &'static str {
     }
 }
 
-/// Whether a request asks to upgrade, and its first protocol token.
-fn upgrade_token(req: &Request<()>) -> Option<String> {
-    if req.version() != Version::HTTP_11 {
-        return None;
-    }
-    let asks = req.headers().get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| trim(t).eq_ignore_ascii_case(b"upgrade"))
-    });
-    let up = req.headers().get(header::UPGRADE)?;
-    let first = up
-        .as_bytes()
-        .split(|&b| b == b',')
-        .map(trim)
-        .find(|t| !t.is_empty())?;
-    asks.then(|| String::from_utf8_lossy(first).into_owned())
-}
-
 /// What the server role answers a complete request with.
 fn answer(conn: &mut Connection, method: &Method, upgrade: Option<String>) -> Result<(), h1::Error> {
     let res = if *method == Method::CONNECT {
@@ -227,7 +208,10 @@ fn main() -> ExitCode {
             match event {
                 Event::NeedData | Event::Paused => break false,
                 Event::Request(req) => {
-                    current = Some((req.method().clone(), upgrade_token(&req)));
+                    current = Some((
+                        req.method().clone(),
+                        h1::requested_upgrade(&req).map(str::to_owned),
+                    ));
                     emit(
                         &mut out,
                         json!({

@@ -120,6 +120,7 @@ pub use conn::Connection;
 pub use date::http_date;
 pub use error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 pub use event::{Event, ReasonPhrase};
+pub use head::requested_upgrade;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

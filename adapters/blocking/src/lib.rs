@@ -42,10 +42,13 @@
 mod body;
 mod client;
 mod driver;
+#[path = "../../common/error.rs"]
 mod error;
 mod server;
 mod socket;
+#[path = "../../common/upgrade.rs"]
 mod upgrade;
+mod upgrade_io;
 
 use std::io::{Read, Write};
 use std::sync::atomic::AtomicBool;

@@ -1,8 +1,10 @@
 //! The IO loop shared by both roles: read into the core, write what it
 //! queued with vectored writes, arm the deadline it asks for. No HTTP
 //! decisions live here.
+//!
+//! Shared by the async adapters through `#[path]`; each crate's `rt`
+//! module supplies its runtime's traits, one read, a sleep and shutdown.
 
-use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -10,13 +12,10 @@ use std::task::{ready, Context, Poll};
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
 use h1::{Connection, Event, Timer};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::time::{Instant, Sleep};
 
+use crate::rt::{self, AsyncRead, AsyncWrite, Sleep};
 use crate::Error;
 
-/// Read buffer reservation before each read.
-const READ_CHUNK: usize = 8 * 1024;
 /// Queued output that makes a body write wait for the socket.
 const HIGH_WATER: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
@@ -27,7 +26,7 @@ pub(crate) struct Driver<IO> {
     pub(crate) conn: Connection,
     read_buf: BytesMut,
     armed: Option<Timer>,
-    sleep: Option<Pin<Box<Sleep>>>,
+    sleep: Option<Sleep>,
     /// Whether the current message's body is still being read.
     pub(crate) reading_body: bool,
     /// Trailers of the last body read.
@@ -127,22 +126,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Reads once into the core, or reports the armed deadline's expiry.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.arm_timer();
-        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 2 {
-            self.read_buf.reserve(READ_CHUNK);
-        }
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.read_buf) {
-            Poll::Ready(Ok(0)) => {
+        match rt::poll_read(Pin::new(&mut self.io), cx, &mut self.read_buf) {
+            Poll::Ready(Ok(read)) if read.is_empty() => {
                 self.conn.receive_eof()?;
                 Poll::Ready(Ok(()))
             }
-            Poll::Ready(Ok(_)) => {
-                self.conn.receive_buf(self.read_buf.split())?;
+            Poll::Ready(Ok(read)) => {
+                self.conn.receive_buf(read)?;
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(Error::Io(e))),
             Poll::Pending => {
                 if let (Some(timer), Some(sleep)) = (self.armed, self.sleep.as_mut()) {
-                    if sleep.as_mut().poll(cx).is_ready() {
+                    if sleep.poll_elapsed(cx).is_ready() {
                         self.armed = None;
                         // A failing deadline makes the core's errors sticky;
                         // the next poll_event reports it.
@@ -163,10 +159,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
         self.armed = wanted;
         if let Some(timer) = wanted {
-            let deadline = Instant::now() + timer.duration;
             match self.sleep.as_mut() {
-                Some(sleep) => sleep.as_mut().reset(deadline),
-                None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                Some(sleep) => sleep.reset_after(timer.duration),
+                None => self.sleep = Some(Sleep::after(timer.duration)),
             }
         }
     }
@@ -201,7 +196,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Flushes, then shuts the write side down.
     pub(crate) async fn shutdown(&mut self) -> Result<(), Error> {
         self.flush().await?;
-        tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?;
+        std::future::poll_fn(|cx| rt::poll_shutdown(Pin::new(&mut self.io), cx)).await?;
         Ok(())
     }
 }

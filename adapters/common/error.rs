@@ -1,13 +1,16 @@
-//! One error type: IO failures apart from HTTP errors (the core's error
-//! inside, with its origin and suggested status).
+//! One error type per adapter: IO failures apart from HTTP errors (the
+//! core's error inside, with its origin and suggested status). Shared by the
+//! three adapter crates (included with `#[path]`).
 
 use std::{fmt, io};
 
-/// An error from a connection driven over futures-io IO (async-std, smol).
+/// An error from a connection: the socket failed, or HTTP went wrong.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reading or writing the socket failed.
+    /// Reading or writing the socket failed (over blocking IO, this includes
+    /// a read that waited longer than the socket's own read timeout:
+    /// `TimedOut` or `WouldBlock`).
     Io(io::Error),
     /// HTTP went wrong: the peer broke the protocol, a limit or deadline
     /// was exceeded, or the caller misused the API. See [`h1::Error`].

@@ -1,17 +1,20 @@
 //! The server side: read requests, stream their bodies, send responses.
+//!
+//! Shared by the async adapters (h1-tokio, h1-async-std) through `#[path]`:
+//! the same code over each runtime's `AsyncRead`/`AsyncWrite` (`crate::rt`).
 
 use std::future::poll_fn;
 
 use bytes::Bytes;
 use h1::http::{header, HeaderMap, Request, Response, StatusCode};
 use h1::{Config, Connection, Event, Role, State};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::body::BodyReader;
 use crate::driver::Driver;
+use crate::rt::{AsyncRead, AsyncWrite};
 use crate::{Error, Parts};
 
-/// A server connection over tokio IO: requests in, responses out.
+/// A server connection over the runtime's IO: requests in, responses out.
 ///
 /// Call [`read_request`](Self::read_request) for each request, read its
 /// body with [`read_body`](Self::read_body) or
@@ -198,7 +201,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
         self.driver.into_parts().await
     }
 
-    /// Graceful close: writes what is queued, then shuts down the write side.
+    /// Graceful close: writes what is queued, then shuts down the write side
+    /// (tokio's `shutdown`, futures-io's `close`). async-std's `TcpStream`
+    /// only flushes on `close`; its peer sees the end once the stream is
+    /// dropped, as [`serve`](crate::serve) does.
     pub async fn shutdown(&mut self) -> Result<(), Error> {
         self.driver.shutdown().await
     }

@@ -1,17 +1,16 @@
 //! Socket handover after a switch: the concrete IO value and the bytes
-//! already received for the new protocol.
+//! already received for the new protocol. Shared by the three adapters
+//! through `#[path]`; each implements its runtime's IO traits for
+//! [`Upgraded`] on top of [`Upgraded::take_leftover`].
 
-use std::io::{self, Read, Write};
-
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 
 /// The connection taken apart after a 101 or a 2xx to CONNECT: the IO
-/// value, as its own concrete type, and every byte received past the last
-/// HTTP message.
+/// value, as its own concrete type (no boxing, no downcast), and every
+/// byte received past the last HTTP message.
 #[derive(Debug)]
 pub struct Parts<IO> {
-    /// The socket (or whatever IO the connection ran over), with the read
-    /// timeout it had before the connection was created.
+    /// The socket (or whatever IO the connection ran over).
     pub io: IO,
     /// Bytes the peer already sent in the new protocol.
     pub leftover: Bytes,
@@ -31,7 +30,7 @@ impl<IO> Parts<IO> {
 /// whatever the socket delivers; writes go straight to the socket.
 #[derive(Debug)]
 pub struct Upgraded<IO> {
-    io: IO,
+    pub(crate) io: IO,
     leftover: Bytes,
 }
 
@@ -48,30 +47,14 @@ impl<IO> Upgraded<IO> {
     pub fn get_ref(&self) -> &IO {
         &self.io
     }
-}
 
-impl<IO: Read> Read for Upgraded<IO> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.leftover.is_empty() {
-            let n = self.leftover.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.leftover[..n]);
-            self.leftover.advance(n);
-            return Ok(n);
+    /// Up to `max` leftover bytes not yet read, if any remain: what a read
+    /// returns before it reaches the socket.
+    pub(crate) fn take_leftover(&mut self, max: usize) -> Option<Bytes> {
+        if self.leftover.is_empty() || max == 0 {
+            return None;
         }
-        self.io.read(buf)
-    }
-}
-
-impl<IO: Write> Write for Upgraded<IO> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf)
-    }
-
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.io.write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.io.flush()
+        let n = self.leftover.len().min(max);
+        Some(self.leftover.split_to(n))
     }
 }

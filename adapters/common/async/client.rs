@@ -1,17 +1,20 @@
 //! The client side: send requests, read responses, reuse the connection.
+//!
+//! Shared by the async adapters (h1-tokio, h1-async-std) through `#[path]`:
+//! the same code over each runtime's `AsyncRead`/`AsyncWrite` (`crate::rt`).
 
 use std::future::poll_fn;
 
 use bytes::Bytes;
 use h1::http::{HeaderMap, Request, Response, StatusCode};
 use h1::{Config, Connection, Event, Incomplete, Role, State};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::body::BodyReader;
 use crate::driver::Driver;
+use crate::rt::{AsyncRead, AsyncWrite};
 use crate::{Error, Parts};
 
-/// A client connection over tokio IO: requests out, responses in.
+/// A client connection over the runtime's IO: requests out, responses in.
 ///
 /// Send a request with [`send_request`](Self::send_request),
 /// [`send_data`](Self::send_data) and [`send_end`](Self::send_end), then

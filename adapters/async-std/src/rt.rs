@@ -1,0 +1,55 @@
+//! The futures-io side of the shared async code: its IO traits, one read
+//! into a buffer, a resettable sleep (async-io, which runs under any
+//! executor), and close.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::BytesMut;
+pub(crate) use futures_io::{AsyncRead, AsyncWrite};
+
+/// Size of the initialized read region offered to each read.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Reads once into `buf` and splits off what was read (empty at end of
+/// input), without copying. `buf` is kept zero-filled (no unsafe): the
+/// region stays initialized while reads reuse it.
+pub(crate) fn poll_read<IO: AsyncRead>(
+    io: Pin<&mut IO>,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+) -> Poll<io::Result<BytesMut>> {
+    if buf.len() < READ_CHUNK / 2 {
+        buf.resize(READ_CHUNK, 0);
+    }
+    match io.poll_read(cx, buf) {
+        Poll::Ready(Ok(n)) => Poll::Ready(Ok(buf.split_to(n))),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// Closes the write side (futures-io `close`).
+pub(crate) fn poll_shutdown<IO: AsyncWrite>(io: Pin<&mut IO>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    io.poll_close(cx)
+}
+
+/// An async-io timer.
+pub(crate) struct Sleep(async_io::Timer);
+
+impl Sleep {
+    pub(crate) fn after(duration: Duration) -> Self {
+        Sleep(async_io::Timer::after(duration))
+    }
+
+    pub(crate) fn reset_after(&mut self, duration: Duration) {
+        self.0.set_after(duration);
+    }
+
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
