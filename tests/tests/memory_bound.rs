@@ -31,7 +31,11 @@ fn bound(config: &Config) -> usize {
 /// if any, and the largest number of bytes held after a drain that asked
 /// for more data. (When a piece ends in an error, the connection holds that
 /// piece until it is dropped; it reads nothing more.)
-fn drive(conn: &mut Connection, pieces: impl Iterator<Item = Vec<u8>>, max_bytes: usize) -> (Option<Error>, usize) {
+fn drive(
+    conn: &mut Connection,
+    pieces: impl Iterator<Item = Vec<u8>>,
+    max_bytes: usize,
+) -> (Option<Error>, usize) {
     let mut fed = 0;
     let mut most = 0;
     for piece in pieces {
@@ -67,10 +71,19 @@ fn repeat(prefix: &'static [u8], unit: &'static [u8]) -> impl Iterator<Item = Ve
 fn huge_head() {
     let config = small_config();
     let mut conn = Connection::new(Role::Server, config.clone());
-    let pieces = repeat(b"GET / HTTP/1.1\r\nHost: a\r\n", b"X-Filler: aaaaaaaaaaaaaaaa\r\n");
+    let pieces = repeat(
+        b"GET / HTTP/1.1\r\nHost: a\r\n",
+        b"X-Filler: aaaaaaaaaaaaaaaa\r\n",
+    );
     let (err, most) = drive(&mut conn, pieces, 1 << 20);
     assert!(most <= bound(&config), "held {most}");
-    assert!(matches!(err, Some(Error::Limit(LimitError::HeadSize | LimitError::HeaderCount))), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Some(Error::Limit(LimitError::HeadSize | LimitError::HeaderCount))
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -79,7 +92,10 @@ fn huge_head_without_line_ends() {
     let mut conn = Connection::new(Role::Server, config.clone());
     let (err, most) = drive(&mut conn, repeat(b"GET /", b"a"), 1 << 20);
     assert!(most <= bound(&config), "held {most}");
-    assert!(matches!(err, Some(Error::Limit(LimitError::RequestTarget))), "{err:?}");
+    assert!(
+        matches!(err, Some(Error::Limit(LimitError::RequestTarget))),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -106,7 +122,13 @@ fn endless_trailers() {
     let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n";
     let (err, most) = drive(&mut conn, repeat(head, b"X-T: v\r\n"), 1 << 20);
     assert!(most <= bound(&config), "held {most}");
-    assert!(matches!(err, Some(Error::Limit(LimitError::TrailerSize | LimitError::HeaderCount))), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Some(Error::Limit(LimitError::TrailerSize | LimitError::HeaderCount))
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -123,10 +145,15 @@ fn body_of_one_byte_chunks_runs_for_megabytes_in_bounded_memory() {
 fn endless_informational_responses_run_for_megabytes_in_bounded_memory() {
     let config = small_config();
     let mut conn = Connection::new(Role::Client, config.clone());
-    let req = h1::http::Request::get("/").header("host", "a").body(()).expect("valid");
+    let req = h1::http::Request::get("/")
+        .header("host", "a")
+        .body(())
+        .expect("valid");
     conn.send_request(req).expect("request");
     conn.send_end().expect("end");
-    let pieces = std::iter::repeat_with(|| b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n".repeat(16));
+    let pieces = std::iter::repeat_with(|| {
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n".repeat(16)
+    });
     let (err, most) = drive(&mut conn, pieces, 4 << 20);
     assert_eq!(err, None);
     assert!(most <= bound(&config), "held {most}");
