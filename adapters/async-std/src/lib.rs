@@ -1,7 +1,7 @@
 //! # h1-async-std: the h1 HTTP/1.1 core over futures-io (async-std, smol)
 //!
 //! A thin driver for any IO implementing the `futures-io` traits
-//! ([`AsyncRead`], [`AsyncWrite`]), so the same crate serves async-std,
+//! ([`AsyncRead`](futures_io::AsyncRead), [`AsyncWrite`](futures_io::AsyncWrite)), so the same crate serves async-std,
 //! smol and anything else built on them. It reads into the [`h1`] core,
 //! writes what the core queues with vectored writes, arms the deadlines the
 //! core asks for (`async-io` timers, which run under any executor), and

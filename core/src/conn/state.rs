@@ -1,52 +1,52 @@
-//! Per-side states of a connection, in the manner of h11.
-//!
-//! Each side of a connection (the client's messages, the server's
-//! messages) is in one [`State`]; [`Connection::our_state`] and
-//! [`Connection::their_state`] report them. The server's diagram:
-//!
-//! ```text
-//!   client side (requests)                server side (responses)
-//!
-//!        +------+  request head             +------+  request head received
-//!        | Idle |------------+              | Idle |-----------------+
-//!        +------+            v              +------+                 v
-//!           ^          +----------+            ^            +--------------+  1xx
-//!           |          | SendBody |            |            | SendResponse |<----+
-//!           |          +----------+            |            +--------------+-----+
-//!           |     end of   |   end of body,    |     final      |        |
-//!           |     body     |   upgrade or      |     response   |        | 101 / 2xx to
-//!           |              v   CONNECT asked   |     head       v        | CONNECT
-//!           |         +------+   +---------------------+   +----------+  |
-//!           |         | Done |   | MightSwitchProtocol |   | SendBody |  |
-//!           |         +------+   +---------------------+   +----------+  |
-//!           |            |          |             |            | end     |
-//!           |            |   any other final      |            v         |
-//!           |            |   response: Done       |        +------+      |
-//!           |            |                        |        | Done |      |
-//!           |            |                        |        +------+      |
-//!           +------------+------------------------|------------+         |
-//!          both Done and the connection persists  |                      |
-//!          (otherwise both become MustClose)       v                      v
-//!                                         +------------------+-----------------+
-//!                                         |         SwitchedProtocol           |
-//!                                         +------------------------------------+
-//!
-//!   MustClose --(peer's end of input)--> Closed      any side --(error)--> Error
-//! ```
-//!
-//! The client's own requests follow the left column, except that a client
-//! may pipeline: its side returns from Done to Idle at once when the
-//! connection persists and no switch was proposed, so it can send the next
-//! request before the response arrives. Responses are matched to requests
-//! in order. The server parses no pipelined request before its response
-//! to the previous one is complete ([`Event::Paused`](crate::Event::Paused)),
-//! since that response may close or switch the connection.
-//!
-//! [`Connection::our_state`]: crate::Connection::our_state
-//! [`Connection::their_state`]: crate::Connection::their_state
+//! Per-side states of a connection, in the manner of h11. The state
+//! diagram is on [`State`].
 
-/// The state of one side of a connection. See the [module docs](self) for
-/// the diagram.
+/// The state of one side of a connection, in the manner of h11.
+///
+/// Each side of a connection (the client's messages, the server's
+/// messages) is in one [`State`]; [`Connection::our_state`] and
+/// [`Connection::their_state`] report them. The server's diagram:
+///
+/// ```text
+///   client side (requests)                server side (responses)
+///
+///        +------+  request head             +------+  request head received
+///        | Idle |------------+              | Idle |-----------------+
+///        +------+            v              +------+                 v
+///           ^          +----------+            ^            +--------------+  1xx
+///           |          | SendBody |            |            | SendResponse |<----+
+///           |          +----------+            |            +--------------+-----+
+///           |     end of   |   end of body,    |     final      |        |
+///           |     body     |   upgrade or      |     response   |        | 101 / 2xx to
+///           |              v   CONNECT asked   |     head       v        | CONNECT
+///           |         +------+   +---------------------+   +----------+  |
+///           |         | Done |   | MightSwitchProtocol |   | SendBody |  |
+///           |         +------+   +---------------------+   +----------+  |
+///           |            |          |             |            | end     |
+///           |            |   any other final      |            v         |
+///           |            |   response: Done       |        +------+      |
+///           |            |                        |        | Done |      |
+///           |            |                        |        +------+      |
+///           +------------+------------------------|------------+         |
+///          both Done and the connection persists  |                      |
+///          (otherwise both become MustClose)       v                      v
+///                                         +------------------+-----------------+
+///                                         |         SwitchedProtocol           |
+///                                         +------------------------------------+
+///
+///   MustClose --(peer's end of input)--> Closed      any side --(error)--> Error
+/// ```
+///
+/// The client's own requests follow the left column, except that a client
+/// may pipeline: its side returns from Done to Idle at once when the
+/// connection persists and no switch was proposed, so it can send the next
+/// request before the response arrives. Responses are matched to requests
+/// in order. The server parses no pipelined request before its response
+/// to the previous one is complete ([`Event::Paused`](crate::Event::Paused)),
+/// since that response may close or switch the connection.
+///
+/// [`Connection::our_state`]: crate::Connection::our_state
+/// [`Connection::their_state`]: crate::Connection::their_state
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum State {
