@@ -32,6 +32,15 @@ pub(crate) fn poll_read<IO: AsyncRead>(
     }
 }
 
+/// Reads once into `dst`.
+pub(crate) fn poll_read_slice<IO: AsyncRead>(
+    io: Pin<&mut IO>,
+    cx: &mut Context<'_>,
+    dst: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    io.poll_read(cx, dst)
+}
+
 /// Closes the write side (futures-io `close`).
 pub(crate) fn poll_shutdown<IO: AsyncWrite>(io: Pin<&mut IO>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
     io.poll_close(cx)

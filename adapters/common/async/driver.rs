@@ -16,6 +16,8 @@ use h1::{Connection, Event, Timer};
 use crate::rt::{self, AsyncRead, AsyncWrite, Sleep};
 use crate::Error;
 
+/// Stack buffer for reads between messages (the start of the next one).
+const IDLE_READ: usize = 4 * 1024;
 /// Queued output that makes a body write wait for the socket.
 const HIGH_WATER: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
@@ -126,6 +128,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// Reads once into the core, or reports the armed deadline's expiry.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.arm_timer();
+        if self.is_idle() {
+            return self.poll_read_idle(cx);
+        }
         match rt::poll_read(Pin::new(&mut self.io), cx, &mut self.read_buf) {
             Poll::Ready(Ok(read)) if read.is_empty() => {
                 self.conn.receive_eof()?;
@@ -136,19 +141,48 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(Error::Io(e))),
-            Poll::Pending => {
-                if let (Some(timer), Some(sleep)) = (self.armed, self.sleep.as_mut()) {
-                    if sleep.poll_elapsed(cx).is_ready() {
-                        self.armed = None;
-                        // A failing deadline makes the core's errors sticky;
-                        // the next poll_event reports it.
-                        let _ = self.conn.handle_timeout(timer);
-                        return Poll::Ready(Ok(()));
-                    }
-                }
-                Poll::Pending
+            Poll::Pending => self.poll_expiry(cx),
+        }
+    }
+
+    /// Between messages with nothing buffered: a connection that waits
+    /// here (a kept-alive one, mostly) should hold no read buffer.
+    fn is_idle(&self) -> bool {
+        self.conn.buffered_len() == 0 && self.conn.their_state() == h1::State::Idle
+    }
+
+    /// Reads the start of the next message into a buffer on the stack, so
+    /// that nothing is held while waiting, and hands it to the core (one
+    /// small copy per message; bodies still take the zero-copy path).
+    fn poll_read_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.read_buf = BytesMut::new();
+        let mut stack = [0u8; IDLE_READ];
+        match rt::poll_read_slice(Pin::new(&mut self.io), cx, &mut stack) {
+            Poll::Ready(Ok(0)) => {
+                self.conn.receive_eof()?;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Ok(n)) => {
+                self.conn.receive(&stack[..n])?;
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(Error::Io(e))),
+            Poll::Pending => self.poll_expiry(cx),
+        }
+    }
+
+    /// Whether the armed deadline passed while a read was pending.
+    fn poll_expiry(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if let (Some(timer), Some(sleep)) = (self.armed, self.sleep.as_mut()) {
+            if sleep.poll_elapsed(cx).is_ready() {
+                self.armed = None;
+                // A failing deadline makes the core's errors sticky; the
+                // next poll_event reports it.
+                let _ = self.conn.handle_timeout(timer);
+                return Poll::Ready(Ok(()));
             }
         }
+        Poll::Pending
     }
 
     /// Arms a timer for the core's deadline when it is a new one.

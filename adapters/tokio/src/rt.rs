@@ -29,6 +29,20 @@ pub(crate) fn poll_read<IO: AsyncRead>(
     }
 }
 
+/// Reads once into `dst`.
+pub(crate) fn poll_read_slice<IO: AsyncRead>(
+    io: Pin<&mut IO>,
+    cx: &mut Context<'_>,
+    dst: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    let mut buf = tokio::io::ReadBuf::new(dst);
+    match io.poll_read(cx, &mut buf) {
+        Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
 /// Shuts the write side down.
 pub(crate) fn poll_shutdown<IO: AsyncWrite>(io: Pin<&mut IO>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
     io.poll_shutdown(cx)
