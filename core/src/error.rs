@@ -301,6 +301,11 @@ pub enum Misuse {
     MissingHost,
     /// CONNECT needs a URI with an authority (`host:port`).
     ConnectWithoutAuthority,
+    /// A request-target its method does not allow: `*` is for OPTIONS only.
+    InvalidTarget,
+    /// More than one Host field, or a Host (given or taken from the URI)
+    /// that is not `uri-host [":" port]`.
+    InvalidHost,
     /// 1xx responses must not be sent to HTTP/1.0 clients.
     InformationalToHttp10,
     /// A 101 answers only a request that asked to upgrade.
@@ -335,6 +340,8 @@ impl fmt::Display for Misuse {
             Misuse::TrailersNeedChunked => f.write_str("trailers need a chunked body"),
             Misuse::MissingHost => f.write_str("HTTP/1.1 request needs host or an absolute URI"),
             Misuse::ConnectWithoutAuthority => f.write_str("CONNECT needs host:port"),
+            Misuse::InvalidTarget => f.write_str("request-target not allowed for its method"),
+            Misuse::InvalidHost => f.write_str("host must be one uri-host[:port]"),
             Misuse::InformationalToHttp10 => f.write_str("1xx response to an HTTP/1.0 client"),
             Misuse::SwitchNotRequested => f.write_str("101 to a request that did not ask to upgrade"),
             Misuse::SwitchBeforeRequestBody => {

@@ -657,12 +657,26 @@ impl Connection {
             Some(_) => Encoder::Chunked,
             None => Encoder::Bodiless,
         };
+        // The request-target in the form its method takes, as a server
+        // checks it (RFC 9112 section 3.2).
         let authority = parts.uri.authority().map(|a| a.as_str());
         let target: &str = if connect {
-            authority.ok_or(Misuse::ConnectWithoutAuthority)?
+            match authority {
+                Some(a) if parts.uri.scheme().is_none() && fields::is_valid_authority_form(a.as_bytes()) => a,
+                _ => return Err(Misuse::ConnectWithoutAuthority.into()),
+            }
         } else {
             parts.uri.path_and_query().map_or("/", |p| p.as_str())
         };
+        if target == "*" && parts.method != Method::OPTIONS {
+            return Err(Misuse::InvalidTarget.into());
+        }
+        let mut hosts = headers.get_all(header::HOST).iter();
+        match (hosts.next(), hosts.next()) {
+            (Some(_), Some(_)) => return Err(Misuse::InvalidHost.into()),
+            (Some(h), None) if !fields::is_valid_host(h.as_bytes()) => return Err(Misuse::InvalidHost.into()),
+            _ => {}
+        }
         // Host comes first (RFC 9110 section 7.2), without any userinfo
         // (RFC 9112 section 3.2).
         let host = match (headers.contains_key(header::HOST), parts.uri.authority()) {
@@ -674,6 +688,12 @@ impl Connection {
             (false, None) if !http10 => return Err(Misuse::MissingHost.into()),
             (false, None) => None,
         };
+        if host
+            .as_ref()
+            .is_some_and(|h| !fields::is_valid_host(h.as_bytes()))
+        {
+            return Err(Misuse::InvalidHost.into());
+        }
         let leading: smallvec::SmallVec<[(&[u8], &[u8]); 1]> =
             host.iter().map(|h| (&b"host"[..], h.as_bytes())).collect();
         let options = connection_options(headers);

@@ -1,0 +1,121 @@
+//! Regression tests for what the fuzz targets in `tests/fuzz` found.
+//!
+//! Each test replays a minimized crash input the way its target feeds it
+//! and asserts the property that failed. The inputs are listed, with the
+//! runs that found them, in `tests/fuzz/RUNS.md`.
+//!
+//! `encoder` target: whatever a client connection accepts to send must
+//! arrive at a server connection as the same request; what it must not
+//! send has to be refused with `Error::Misuse` (and nothing queued).
+//! `send_request` refuses each of these as `Misuse` (`InvalidTarget`,
+//! `ConnectWithoutAuthority`, `InvalidHost`).
+
+use h1::http::{Request, Version};
+use h1::Error;
+use h1_tests::{Ev, Pair};
+
+/// Sends `req` (no body) from a client to a server connection: either
+/// `send_request` refuses it as misuse, or the server receives it as a
+/// request and its end, without error.
+fn sent_request_is_received(req: Request<()>) {
+    let shown = format!("{} {} {:?}", req.method(), req.uri(), req.headers());
+    let mut pair = Pair::new();
+    match pair.client.send_request(req) {
+        Err(e) => {
+            assert!(
+                matches!(e, Error::Misuse(_)),
+                "{shown}: refused with {e:?}, not Misuse"
+            );
+            return;
+        }
+        Ok(()) => pair.client.send_end().expect("bodiless request ends"),
+    }
+    let got = pair.to_server();
+    assert!(
+        matches!(got.as_slice(), [Ev::Request { .. }, Ev::End, ..]),
+        "{shown}: accepted by the client, but the server saw {got:?}"
+    );
+}
+
+/// `encoder`: asterisk-form is only for OPTIONS (RFC 9112 section 3.2.4).
+/// Minimized input `b"/)\xff\x95\xb9\x95\xff\x95\xb9"`: the client sends
+/// `PATCH * HTTP/1.1`, the server answers `InvalidTarget`.
+#[test]
+fn asterisk_target_with_a_method_other_than_options() {
+    for method in ["PATCH", "GET", "DELETE"] {
+        let req = Request::builder()
+            .method(method)
+            .uri("*")
+            .header("host", "example.com")
+            .body(())
+            .expect("valid request");
+        sent_request_is_received(req);
+    }
+}
+
+/// `encoder`: CONNECT takes authority-form, `uri-host ":" port` (RFC 9112
+/// section 3.2.3). Minimized input `b"\x01\xc7\x1cq\xc7\x1cq\xc7\x9e"`:
+/// the client sends `CONNECT example.com HTTP/1.1` (no port), the server
+/// answers `InvalidTarget`; likewise `CONNECT :0` (no host).
+#[test]
+fn connect_target_that_is_not_host_and_port() {
+    for uri in ["example.com", ":0", "http://example.com/"] {
+        let req = Request::builder()
+            .method("CONNECT")
+            .uri(uri)
+            .header("host", "example.com")
+            .body(())
+            .expect("valid request");
+        sent_request_is_received(req);
+    }
+}
+
+/// `encoder`: a request has at most one Host (RFC 9112 section 3.2).
+/// Minimized input
+/// `b"\xad\n\x01\x00\x00\x00\x00\x00\x01\x00<\xff\x01\x00\x01\x00\x0b\x00\x00\x00\x01\x00\x0b\xff"`:
+/// the client sends two `host` lines, the server answers `MultipleHost`.
+#[test]
+fn two_host_fields() {
+    let req = Request::builder()
+        .uri("/")
+        .header("host", "example.com:8080")
+        .header("host", "0")
+        .body(())
+        .expect("valid request");
+    sent_request_is_received(req);
+}
+
+/// `encoder`: Host is `uri-host [":" port]` (RFC 9110 section 7.2).
+/// Minimized input
+/// `b"\x05\x06\x01\x00'@\x00\x00\x00\x00ho\x15t\x00\x01\x00\x00\x00O\xb9\x00]\x00\x00"`:
+/// the client sends `host: chunked, chunked`, the server answers
+/// `InvalidHost`.
+#[test]
+fn host_field_that_is_not_a_host() {
+    let req = Request::builder()
+        .method("HEAD")
+        .uri("/")
+        .header("host", "chunked, chunked")
+        .body(())
+        .expect("valid request");
+    sent_request_is_received(req);
+}
+
+/// `encoder`: the Host the client derives from the URI's authority must be
+/// a valid host too. Minimized input
+/// `b"\x07\x07\xb1\x01>\xc7\xdf\xdf\xdf\xdf:\xdf\xdf\xdf\x9c6\xdf\xe3"`:
+/// `POST` to the URI `[@]` (which `http` parses as an authority), HTTP/1.0
+/// without a host field: the client sends `host: [@]`, the server answers
+/// `InvalidHost`.
+#[test]
+fn host_derived_from_an_authority_that_is_not_a_host() {
+    for version in [Version::HTTP_10, Version::HTTP_11] {
+        let req = Request::builder()
+            .method("POST")
+            .uri("[@]")
+            .version(version)
+            .body(())
+            .expect("valid request");
+        sent_request_is_received(req);
+    }
+}
