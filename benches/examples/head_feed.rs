@@ -10,26 +10,13 @@
 //! ```
 
 use h1::{Connection, Event};
-
-fn head(size: usize) -> Vec<u8> {
-    let mut h = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n".to_vec();
-    let mut i = 0;
-    while h.len() + 40 < size {
-        h.extend_from_slice(format!("x-filler-{i:04}: {}\r\n", "v".repeat(16)).as_bytes());
-        i += 1;
-    }
-    h.extend_from_slice(b"\r\n");
-    h
-}
+use h1_benches::{big_head, big_head_config};
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "whole".into());
     let kib: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(16);
-    let input = head(kib * 1024);
-    let mut config = h1::Config::default();
-    config.limits.header_count = 10_000;
-    config.limits.head_size = 1 << 20;
-    let mut conn = Connection::new(h1::Role::Server, config);
+    let input = big_head(kib * 1024);
+    let mut conn = Connection::new(h1::Role::Server, big_head_config());
     if mode == "none" {
         // The baseline: building the input and the connection only.
         assert!(input.len() > 1000 && conn.buffered_len() == 0);

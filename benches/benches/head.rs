@@ -1,0 +1,253 @@
+//! Head parsing: the h1 core beside bare httparse and beside the head
+//! built the way hyper builds it, on the same bytes; and a 16 KiB head fed
+//! whole and one byte at a time.
+//!
+//! In each `head/<case>` group:
+//!
+//! - `httparse`: `Request::parse` / `Response::parse` into a stack array
+//!   of slots; the floor (no `http` types, nothing owned).
+//! - `hyper_way`: httparse, then `Method`, `Uri` and `HeaderMap` with values
+//!   sliced from the shared `Bytes` ([`h1_benches::hyper_way`]); building
+//!   the head *and dropping it* are timed.
+//! - `h1_head_event` (a): the core up to its head event, on a keep-alive
+//!   connection that has already served a request (per-connection
+//!   allocations made) and given the received buffer without a copy. The
+//!   event is dropped after the clock stops, as httparse's output needs no
+//!   dropping: compare with `httparse` (target ≤ 1.5×). Each iteration is
+//!   timed on its own (the clock's own cost, calibrated, is subtracted):
+//!   keeping a batch of events alive to drop them later would time fresh,
+//!   cold allocations instead of the allocator's steady state.
+//! - `h1_request` (b): the same, plus taking the `http::Request<()>` /
+//!   `Response<()>` out of the event and dropping it inside the timing,
+//!   which is the whole life of an owned head as `hyper_way` times it:
+//!   compare with `hyper_way` (target ≤ 1.0×).
+//!
+//! In `pipelined_100`, the core only parses the next request once the
+//! current one is answered (it pauses), so both h1 lines include, per
+//! request, its `End` event and an empty `204` answer whose output is
+//! dropped; the others only parse.
+//!
+//! Setup (building connections and input buffers) is outside the timing
+//! (`iter_batched`, or per iteration for (a)).
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use criterion::{BatchSize, Criterion, Throughput};
+use h1::{Connection, Event};
+use h1_benches::{
+    answer_204, big_head, big_head_config, head_cases, hyper_way, read_buffer, warm_client, warm_server,
+};
+
+fn httparse_all(bytes: &[u8], response: bool) -> usize {
+    let mut at = 0;
+    let mut n = 0;
+    while at < bytes.len() {
+        let mut slots = [httparse::EMPTY_HEADER; 64];
+        let status = if response {
+            httparse::Response::new(&mut slots).parse(&bytes[at..])
+        } else {
+            httparse::Request::new(&mut slots).parse(&bytes[at..])
+        };
+        match status {
+            Ok(httparse::Status::Complete(len)) => at += len,
+            _ => panic!("the input parses"),
+        }
+        n += 1;
+    }
+    n
+}
+
+fn hyper_way_all(buf: &mut BytesMut, response: bool) -> usize {
+    let mut n = 0;
+    while !buf.is_empty() {
+        if response {
+            drop(black_box(hyper_way::response(buf).expect("the input parses")));
+        } else {
+            drop(black_box(hyper_way::request(buf).expect("the input parses")));
+        }
+        n += 1;
+    }
+    n
+}
+
+/// Up to each head event; pipelined requests are answered in between.
+/// The heads are kept in `keep` (dropped later) or dropped at once.
+fn h1_all(conn: &mut Connection, input: BytesMut, mut keep: Option<&mut Vec<Event>>) -> usize {
+    conn.receive_buf(input).expect("input");
+    let mut heads = 0;
+    loop {
+        match conn.poll_event().expect("the input parses") {
+            ev @ (Event::Request(_) | Event::Response(_)) => {
+                heads += 1;
+                match keep.as_deref_mut() {
+                    Some(keep) => keep.push(ev),
+                    None => match ev {
+                        Event::Request(req) => drop(black_box(req)),
+                        Event::Response(res) => drop(black_box(res)),
+                        _ => unreachable!(),
+                    },
+                }
+            }
+            Event::End => answer_204(conn),
+            Event::NeedData => return heads,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// The cost of reading the clock once around nothing, calibrated once.
+fn clock_cost() -> Duration {
+    static COST: OnceLock<Duration> = OnceLock::new();
+    *COST.get_or_init(|| {
+        const N: u32 = 200_000;
+        let mut total = Duration::ZERO;
+        for _ in 0..N {
+            let start = Instant::now();
+            total += black_box(start).elapsed();
+        }
+        total / N
+    })
+}
+
+/// Times `work` on its own for each of `iters` inputs from `setup`, and
+/// drops its output after the clock stops, before the next input is made.
+fn each_timed<S, O>(iters: u64, mut setup: impl FnMut() -> S, mut work: impl FnMut(S) -> O) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let input = setup();
+        let start = Instant::now();
+        let out = work(input);
+        total += start.elapsed();
+        drop(black_box(out));
+    }
+    total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
+}
+
+fn head(c: &mut Criterion) {
+    for (name, bytes, response) in head_cases() {
+        let count = httparse_all(&bytes, response);
+        let mut group = c.benchmark_group(format!("head/{name}"));
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        let conn = || {
+            if response {
+                warm_client()
+            } else {
+                warm_server(h1::Config::default())
+            }
+        };
+        group.bench_function("httparse", |b| {
+            b.iter(|| httparse_all(black_box(&bytes), response))
+        });
+        group.bench_function("hyper_way", |b| {
+            b.iter_batched(
+                || read_buffer(&bytes),
+                |mut buf| {
+                    assert_eq!(hyper_way_all(&mut buf, response), count);
+                    buf
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        // Single heads stop at the head event (a response's body is not in
+        // the input; a GET has none, and its End is not polled).
+        let single = count == 1;
+        group.bench_function("h1_head_event", |b| {
+            b.iter_custom(|iters| {
+                each_timed(
+                    iters,
+                    || (conn(), read_buffer(&bytes), Vec::with_capacity(count)),
+                    |(mut conn, input, mut keep)| {
+                        if single {
+                            conn.receive_buf(input).expect("input");
+                            let ev = conn.poll_event().expect("the input parses");
+                            assert!(ev.is_head());
+                            keep.push(ev);
+                        } else {
+                            assert_eq!(h1_all(&mut conn, input, Some(&mut keep)), count);
+                        }
+                        (conn, keep)
+                    },
+                )
+            })
+        });
+        group.bench_function("h1_request", |b| {
+            b.iter_batched(
+                || (conn(), read_buffer(&bytes)),
+                |(mut conn, input)| {
+                    if single {
+                        conn.receive_buf(input).expect("input");
+                        match conn.poll_event().expect("the input parses") {
+                            Event::Request(req) => drop(black_box(req)),
+                            Event::Response(res) => drop(black_box(res)),
+                            other => panic!("unexpected {other:?}"),
+                        }
+                    } else {
+                        assert_eq!(h1_all(&mut conn, input, None), count);
+                    }
+                    conn
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+/// A 16 KiB head (about 500 fields) fed whole, and one byte at a time with
+/// a `poll_event` after each byte (the worst case of a slow peer), up to
+/// its head event, which is dropped inside the timing in both.
+/// Target: `bytewise` ≤ 3× `whole`.
+fn head_feed(c: &mut Criterion) {
+    let input = big_head(16 * 1024);
+    let mut group = c.benchmark_group("head_feed/16k");
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    group.bench_function("whole", |b| {
+        b.iter_batched(
+            || (warm_server(big_head_config()), read_buffer(&input)),
+            |(mut conn, buf)| {
+                conn.receive_buf(buf).expect("input");
+                let ev = conn.poll_event().expect("the input parses");
+                assert!(ev.is_head());
+                drop(black_box(ev));
+                conn
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("bytewise", |b| {
+        b.iter_batched(
+            || warm_server(big_head_config()),
+            |mut conn| {
+                for byte in &input {
+                    conn.receive(std::slice::from_ref(byte)).expect("input");
+                    let ev = conn.poll_event().expect("the input parses");
+                    if ev.is_head() {
+                        drop(black_box(ev));
+                        return conn;
+                    }
+                }
+                panic!("no head event")
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+// criterion_group! makes an undocumented `pub fn`: keep it in a private module.
+mod group {
+    criterion::criterion_group!(benches, super::head, super::head_feed);
+}
+/// `cargo bench` passes `--bench`; `cargo test` (which builds this target
+/// so that it cannot rot) runs it without: then nothing runs.
+fn main() {
+    if std::env::args().any(|a| a == "--bench") {
+        group::benches();
+        criterion::Criterion::default()
+            .configure_from_args()
+            .final_summary();
+    }
+}
