@@ -2,7 +2,7 @@
 //! machine with overflow checks and extension limits), or until close.
 //! Data comes out as slices of the receive buffer, never copies.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
 
 use crate::config::Config;
@@ -106,6 +106,16 @@ impl Chunked {
         loop {
             match self.state {
                 ChunkState::Size => {
+                    // The common line, `HEX CRLF`, when it is all here: no
+                    // scanner needed. Anything else takes the general path,
+                    // which accepts these lines with the same result.
+                    if self.scanner.is_fresh() {
+                        if let Some((size, len)) = plain_chunk_line(buf, limits.chunk_line) {
+                            buf.advance(len);
+                            self.start_chunk(size, 0, config)?;
+                            continue;
+                        }
+                    }
                     let rules = Rules {
                         max_len: limits.chunk_line,
                         max_fields: 1,
@@ -120,21 +130,9 @@ impl Chunked {
                         return more(eof);
                     };
                     self.scanner = Scanner::default();
-                    let line = buf.split_to(section.end);
-                    let (size, ext) = chunk_line(strip_line_end(&line))?;
-                    self.extension_bytes += ext;
-                    if self.extension_bytes > limits.chunk_extensions {
-                        return Err(LimitError::ChunkExtensions.into());
-                    }
-                    self.body_bytes = self.body_bytes.saturating_add(size);
-                    if limits.body_size.is_some_and(|max| self.body_bytes > max) {
-                        return Err(LimitError::BodySize.into());
-                    }
-                    self.state = if size == 0 {
-                        ChunkState::Trailers
-                    } else {
-                        ChunkState::Data(size)
-                    };
+                    let (size, ext) = chunk_line(strip_line_end(&buf[..section.end]))?;
+                    buf.advance(section.end);
+                    self.start_chunk(size, ext, config)?;
                 }
                 ChunkState::Data(remaining) => {
                     if buf.is_empty() {
@@ -151,11 +149,11 @@ impl Chunked {
                 ChunkState::DataCrlf => match (buf.first(), buf.get(1)) {
                     (None, _) | (Some(b'\r'), None) => return more(eof),
                     (Some(b'\r'), Some(b'\n')) => {
-                        let _ = buf.split_to(2);
+                        buf.advance(2);
                         self.state = ChunkState::Size;
                     }
                     (Some(b'\n'), _) if config.lenient.bare_lf => {
-                        let _ = buf.split_to(1);
+                        buf.advance(1);
                         self.state = ChunkState::Size;
                     }
                     _ => return Err(ProtocolError::MissingChunkCrlf.into()),
@@ -185,6 +183,49 @@ impl Chunked {
             }
         }
     }
+}
+
+impl Chunked {
+    /// Accounts for a chunk-size line: its extension bytes and the body
+    /// size against the limits; then the chunk's data (or the trailers).
+    fn start_chunk(&mut self, size: u64, extension: usize, config: &Config) -> Result<(), Error> {
+        let limits = &config.limits;
+        self.extension_bytes += extension;
+        if self.extension_bytes > limits.chunk_extensions {
+            return Err(LimitError::ChunkExtensions.into());
+        }
+        self.body_bytes = self.body_bytes.saturating_add(size);
+        if limits.body_size.is_some_and(|max| self.body_bytes > max) {
+            return Err(LimitError::BodySize.into());
+        }
+        self.state = if size == 0 {
+            ChunkState::Trailers
+        } else {
+            ChunkState::Data(size)
+        };
+        Ok(())
+    }
+}
+
+/// A complete chunk-size line of the plain form `1*16HEXDIG CRLF` at the
+/// start of `buf`, within `max_len`: its size and length. `None` for
+/// anything else (extensions, longer sizes, an incomplete line), which the
+/// general path then decides.
+fn plain_chunk_line(buf: &[u8], max_len: usize) -> Option<(u64, usize)> {
+    let mut size: u64 = 0;
+    for (i, &b) in buf.iter().enumerate().take(17) {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            b'\r' if i > 0 && buf.get(i + 1) == Some(&b'\n') && i + 2 <= max_len => {
+                return Some((size, i + 2));
+            }
+            _ => return None,
+        };
+        size = (size << 4) | u64::from(digit);
+    }
+    None
 }
 
 fn strip_line_end(line: &[u8]) -> &[u8] {
@@ -285,6 +326,44 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(chunk_line(line), *want, "{:?}", String::from_utf8_lossy(line));
         }
+    }
+
+    #[test]
+    fn plain_lines_agree_with_the_grammar() {
+        let lines: &[&[u8]] = &[
+            b"5\r\n",
+            b"0\r\n",
+            b"00a\r\n",
+            b"FfFf\r\n",
+            b"ffffffffffffffff\r\n",
+            b"1ffffffffffffffff\r\n",
+            b"\r\n",
+            b"5;a=b\r\n",
+            b"5 \r\n",
+            b"5\n",
+            b"5\r",
+            b"5\rx",
+            b"g\r\n",
+        ];
+        for line in lines {
+            let general = line.strip_suffix(b"\r\n").map(chunk_line);
+            match plain_chunk_line(line, 4096) {
+                Some((size, len)) => {
+                    assert_eq!(len, line.len(), "{line:?}");
+                    assert_eq!(general, Some(Ok((size, 0))), "{line:?}");
+                }
+                // Declined lines go to the scanner, which decides them.
+                None => assert!(
+                    !matches!(general, Some(Ok((_, 0)))) || line.len() > 18,
+                    "{line:?}"
+                ),
+            }
+        }
+        assert_eq!(
+            plain_chunk_line(b"5\r\n", 2),
+            None,
+            "over the line limit: the scanner decides"
+        );
     }
 
     fn decode_all(input: &[u8], step: usize, config: &Config) -> Result<(Vec<u8>, Option<HeaderMap>), Error> {

@@ -109,6 +109,11 @@ impl Scanner {
         }
     }
 
+    /// Whether nothing of a section has been scanned yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.pos == 0
+    }
+
     fn section(&self, end: usize, rules: &Rules) -> Section {
         Section {
             start: self.start,
