@@ -23,6 +23,10 @@ use crate::head::scan::{Rules, Scanner};
 use state::{CloseReason, Role, State};
 use timer::{Timer, TimerKind};
 
+/// Most fields the fast path for whole request heads makes room for; heads
+/// with more take the scanner's path.
+const FAST_PATH_FIELDS: usize = 32;
+
 /// One request/response exchange, as far as framing and persistence go.
 #[derive(Clone, Copy, Debug, Default)]
 struct Exchange {
@@ -427,6 +431,11 @@ impl Connection {
             return Ok(Event::Closed);
         }
         let server = self.role == Role::Server;
+        if server {
+            if let Some(raw) = self.whole_request_head() {
+                return self.request_head(raw);
+            }
+        }
         let limits = &self.config.limits;
         let rules = Rules {
             max_len: limits.head_size,
@@ -447,18 +456,41 @@ impl Connection {
             Ok(None) => return Ok(Event::NeedData),
             Err(e) => return Err(self.fail(e)),
         };
-        let raw = self.buf.split_to(section.end);
-        self.heads_received += 1;
-        let result = if server {
-            self.request_head(raw, section)
-        } else {
-            self.response_head(raw, section)
-        };
-        result.map_err(|e| self.fail(e))
+        if !server {
+            let raw = self.buf.split_to(section.end);
+            self.heads_received += 1;
+            return self.response_head(raw, section).map_err(|e| self.fail(e));
+        }
+        let head = &mut self.buf[..section.end];
+        let raw = parse::check_request_line(head, section.start)
+            .and_then(|()| parse::raw_request(head, section.start, section.fields))
+            .and_then(|raw| raw.ok_or_else(|| ProtocolError::InvalidRequestLine.into()));
+        match raw {
+            Ok(raw) => self.request_head(raw),
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
-    fn request_head(&mut self, raw: BytesMut, section: crate::head::scan::Section) -> Result<Event, Error> {
-        let (req, info) = parse::request(raw, section, &self.config)?;
+    /// The common case: a whole request head is already buffered and is
+    /// strict as it stands, so httparse alone finds its end, without the
+    /// scanner. Anything else (a partial head, leading empty lines, an error,
+    /// a limit, a bare LF) is left to the scanner, which decides it.
+    fn whole_request_head(&self) -> Option<parse::RawRequest> {
+        let Recv::Head(scanner) = &self.recv else {
+            return None;
+        };
+        if !scanner.is_fresh() || matches!(self.buf.first(), Some(b'\r' | b'\n')) {
+            return None;
+        }
+        let limits = &self.config.limits;
+        let raw = parse::raw_request(&self.buf, 0, limits.header_count.min(FAST_PATH_FIELDS)).ok()??;
+        parse::is_strict(&self.buf, &raw, limits).then_some(raw)
+    }
+
+    fn request_head(&mut self, raw: parse::RawRequest) -> Result<Event, Error> {
+        let head = self.buf.split_to(raw.len).freeze();
+        self.heads_received += 1;
+        let (req, info) = parse::request(head, &raw, &self.config).map_err(|e| self.fail(e))?;
         let mut x = Exchange {
             head: info.head,
             connect: info.connect,

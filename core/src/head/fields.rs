@@ -238,6 +238,9 @@ fn is_valid_uri_host(h: &[u8]) -> bool {
             });
     }
     // reg-name = *( unreserved / pct-encoded / sub-delims ); IPv4 fits it.
+    if h.iter().all(|&b| REG_NAME[usize::from(b)]) {
+        return true; // the common case: no percent-encoding
+    }
     let mut i = 0;
     while i < h.len() {
         match h[i] {
@@ -247,18 +250,29 @@ fn is_valid_uri_host(h: &[u8]) -> bool {
                 }
                 i += 3;
             }
-            b if is_unreserved(b) || is_sub_delim(b) => i += 1,
+            b if REG_NAME[usize::from(b)] => i += 1,
             _ => return false,
         }
     }
     true
 }
 
-fn is_unreserved(b: u8) -> bool {
+/// Bytes a reg-name holds as they are: unreserved and sub-delims.
+static REG_NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_unreserved(b as u8) || is_sub_delim(b as u8);
+        b += 1;
+    }
+    table
+};
+
+const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
-fn is_sub_delim(b: u8) -> bool {
+const fn is_sub_delim(b: u8) -> bool {
     matches!(
         b,
         b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='

@@ -1,6 +1,9 @@
 //! Complete heads (found by the scanner) into `http` types, with the
 //! RFC 9112 rules httparse leaves to its caller.
 
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
 use bytes::{Bytes, BytesMut};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
@@ -54,34 +57,48 @@ struct Governing<'a> {
     expect_continue: bool,
 }
 
-/// Builds the header map from httparse's fields, each value a slice of
-/// `head`, and gathers the governing fields.
-fn header_map<'a>(
-    head: &Bytes,
-    parsed: &[httparse::Header<'a>],
-) -> Result<(HeaderMap, Governing<'a>), ProtocolError> {
-    let mut map = HeaderMap::with_capacity(parsed.len());
+/// Builds the header map from field lines given as ranges of `head` (name,
+/// value), each value a slice of `head`, and gathers the governing fields.
+fn header_map<'h>(
+    head: &'h Bytes,
+    fields: impl ExactSizeIterator<Item = (Range<usize>, Range<usize>)>,
+) -> Result<(HeaderMap, Governing<'h>), ProtocolError> {
+    let mut map = HeaderMap::with_capacity(fields.len());
     let mut gov = Governing::default();
-    for h in parsed {
-        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| ProtocolError::InvalidFieldName)?;
-        let value = HeaderValue::from_maybe_shared(head.slice_ref(h.value))
+    for (name, value) in fields {
+        let raw: &'h [u8] = &head[value.clone()];
+        let name = HeaderName::from_bytes(&head[name]).map_err(|_| ProtocolError::InvalidFieldName)?;
+        let value = HeaderValue::from_maybe_shared(head.slice(value))
             .map_err(|_| ProtocolError::InvalidFieldValue)?;
         if name == header::CONTENT_LENGTH {
-            gov.content_length.push(h.value);
+            gov.content_length.push(raw);
         } else if name == header::TRANSFER_ENCODING {
-            gov.transfer_encoding.push(h.value);
+            gov.transfer_encoding.push(raw);
         } else if name == header::HOST {
-            gov.hosts.push(h.value);
+            gov.hosts.push(raw);
         } else if name == header::CONNECTION {
-            gov.connection.add(h.value);
+            gov.connection.add(raw);
         } else if name == header::UPGRADE {
-            gov.upgrade |= !fields::trim_ows(h.value).is_empty();
+            gov.upgrade |= !fields::trim_ows(raw).is_empty();
         } else if name == header::EXPECT {
-            gov.expect_continue |= fields::list(h.value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+            gov.expect_continue |= fields::list(raw).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
         }
         map.append(name, value);
     }
     Ok((map, gov))
+}
+
+/// httparse's fields as ranges of `head`, which they borrow from.
+fn field_ranges<'a>(
+    head: &'a [u8],
+    parsed: &'a [httparse::Header<'a>],
+) -> impl ExactSizeIterator<Item = (Range<usize>, Range<usize>)> + 'a {
+    let base = head.as_ptr() as usize;
+    let at = move |s: &[u8]| {
+        let from = s.as_ptr() as usize - base;
+        from..from + s.len()
+    };
+    parsed.iter().map(move |h| (at(h.name.as_bytes()), at(h.value)))
 }
 
 /// Checks an `HTTP/x.y` version in place, rewriting a higher HTTP/1 minor
@@ -124,42 +141,110 @@ fn first_line(buf: &[u8]) -> &[u8] {
     &buf[..end]
 }
 
-/// Parses a complete request head. `buf` holds exactly the section.
-pub(crate) fn request(
-    mut buf: BytesMut,
-    section: Section,
-    config: &Config,
-) -> Result<(Request<()>, RequestInfo), Error> {
-    let line_len = first_line(&buf[section.start..]).len();
-    let line_end = section.start + line_len;
-    let method_ok = buf[section.start..line_end]
+/// A request head as httparse read it, held as offsets into its buffer so
+/// that the buffer can then be split off and frozen for the values to
+/// slice.
+pub(crate) struct RawRequest {
+    /// Bytes of the head, from the start of the buffer (skipped empty lines
+    /// included) through the empty line.
+    pub len: usize,
+    method: Range<usize>,
+    target: Range<usize>,
+    minor: u8,
+    fields: SmallVec<[(Range<usize>, Range<usize>); 24]>,
+}
+
+/// Runs httparse on `buf[start..]` with room for `max_fields` fields.
+/// `None` if the head is not complete.
+pub(crate) fn raw_request(buf: &[u8], start: usize, max_fields: usize) -> Result<Option<RawRequest>, Error> {
+    // Uninitialized slots (httparse fills what it uses): no per-head cost
+    // for room that goes unused.
+    let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; 32];
+    let mut heap = Vec::new();
+    let slots = if max_fields <= stack.len() {
+        &mut stack[..max_fields]
+    } else {
+        heap.resize_with(max_fields, MaybeUninit::uninit);
+        &mut heap[..]
+    };
+    let mut parsed = httparse::Request::new(&mut []);
+    let len = match parsed.parse_with_uninit_headers(&buf[start..], slots) {
+        Ok(httparse::Status::Complete(len)) => start + len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(map_httparse(e, true)),
+    };
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version) else {
+        return Err(ProtocolError::InvalidRequestLine.into());
+    };
+    let base = buf.as_ptr() as usize;
+    let at = |s: &[u8]| {
+        let from = s.as_ptr() as usize - base;
+        from..from + s.len()
+    };
+    Ok(Some(RawRequest {
+        len,
+        method: at(method.as_bytes()),
+        target: at(target.as_bytes()),
+        minor,
+        fields: parsed
+            .headers
+            .iter()
+            .map(|h| (at(h.name.as_bytes()), at(h.value)))
+            .collect(),
+    }))
+}
+
+/// Whether a head httparse accepted also meets what httparse leaves to its
+/// caller: the limits, and CRLF (never a bare LF) at every line end. A head
+/// that does not is decided by the scanner instead.
+pub(crate) fn is_strict(buf: &[u8], raw: &RawRequest, limits: &crate::config::Limits) -> bool {
+    let crlf_at = |i: usize| buf.get(i..i + 2) == Some(b"\r\n");
+    raw.len <= limits.head_size
+        && raw.fields.len() <= limits.header_count
+        && raw.target.len() <= limits.request_target
+        // request line: target SP "HTTP/1.x" CRLF
+        && crlf_at(raw.target.end + 9)
+        && raw.fields.iter().all(|(_, value)| {
+            let mut end = value.end;
+            while matches!(buf.get(end), Some(b' ' | b'\t')) {
+                end += 1;
+            }
+            crlf_at(end)
+        })
+        && crlf_at(raw.len - 2)
+}
+
+/// Checks the request line of the complete head `buf[start..]` before
+/// httparse reads it: the version (rewriting HTTP/1.x above 1.1 to 1.1,
+/// answering 505 for another major version) and the method.
+pub(crate) fn check_request_line(buf: &mut [u8], start: usize) -> Result<(), Error> {
+    let line_len = first_line(&buf[start..]).len();
+    let line_end = start + line_len;
+    let method_ok = buf[start..line_end]
         .split(|&b| b == b' ')
         .next()
         .is_some_and(fields::is_token);
-    if line_len >= 8 {
-        normalize_version(&mut buf[line_end - 8..line_end])?;
-    } else {
+    if line_len < 8 {
         return Err(ProtocolError::InvalidVersion.into());
     }
+    normalize_version(&mut buf[line_end - 8..line_end])?;
     if !method_ok {
         return Err(ProtocolError::InvalidMethod.into());
     }
-    let head = buf.freeze();
-    let mut slots: SmallVec<[httparse::Header<'_>; 32]> =
-        SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
-    let mut parsed = httparse::Request::new(&mut slots);
-    match parsed.parse(&head[section.start..]) {
-        Ok(httparse::Status::Complete(_)) => {}
-        Ok(httparse::Status::Partial) => return Err(ProtocolError::InvalidRequestLine.into()),
-        Err(e) => return Err(map_httparse(e, true)),
-    }
-    let (Some(m), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version) else {
-        return Err(ProtocolError::InvalidRequestLine.into());
-    };
-    let method = Method::from_bytes(m.as_bytes()).map_err(|_| ProtocolError::InvalidMethod)?;
-    let http10 = minor == 0;
-    let uri = request_target(&method, target.as_bytes(), &head)?;
-    let (headers, gov) = header_map(&head, parsed.headers)?;
+    Ok(())
+}
+
+/// Builds the request from a head httparse read: `head` holds exactly the
+/// bytes `raw` describes.
+pub(crate) fn request(
+    head: Bytes,
+    raw: &RawRequest,
+    config: &Config,
+) -> Result<(Request<()>, RequestInfo), Error> {
+    let method = Method::from_bytes(&head[raw.method.clone()]).map_err(|_| ProtocolError::InvalidMethod)?;
+    let http10 = raw.minor == 0;
+    let uri = request_target(&method, &head, raw.target.clone())?;
+    let (headers, gov) = header_map(&head, raw.fields.iter().cloned())?;
 
     match gov.hosts.as_slice() {
         [] if !http10 => return Err(ProtocolError::MissingHost.into()),
@@ -219,9 +304,10 @@ pub(crate) fn request(
 }
 
 /// The request-target in the form its method allows (RFC 9112 section 3.2).
-fn request_target(method: &Method, target: &[u8], head: &Bytes) -> Result<Uri, ProtocolError> {
+fn request_target(method: &Method, head: &Bytes, range: Range<usize>) -> Result<Uri, ProtocolError> {
     let bad = ProtocolError::InvalidTarget;
-    let uri = Uri::from_maybe_shared(head.slice_ref(target)).map_err(|_| bad)?;
+    let target = &head[range.clone()];
+    let uri = Uri::from_maybe_shared(head.slice(range)).map_err(|_| bad)?;
     if target == b"*" {
         return if method == Method::OPTIONS {
             Ok(uri)
@@ -290,7 +376,7 @@ pub(crate) fn response(
     };
     let status = StatusCode::from_u16(code).map_err(|_| ProtocolError::InvalidStatusLine)?;
     let http10 = minor == 0;
-    let (headers, gov) = header_map(&head, parsed.headers)?;
+    let (headers, gov) = header_map(&head, field_ranges(&head, parsed.headers))?;
 
     let bodiless = status.is_informational()
         || asked.head
@@ -372,7 +458,7 @@ pub(crate) fn trailers(buf: BytesMut, section: Section) -> Result<HeaderMap, Err
     let mut slots: SmallVec<[httparse::Header<'_>; 8]> =
         SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
     match httparse::parse_headers(&head, &mut slots) {
-        Ok(httparse::Status::Complete((_, parsed))) => Ok(header_map(&head, parsed)?.0),
+        Ok(httparse::Status::Complete((_, parsed))) => Ok(header_map(&head, field_ranges(&head, parsed))?.0),
         Ok(httparse::Status::Partial) => Err(ProtocolError::InvalidFieldName.into()),
         Err(e) => Err(map_httparse(e, true)),
     }
