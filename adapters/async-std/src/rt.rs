@@ -32,13 +32,24 @@ pub(crate) fn poll_read<IO: AsyncRead>(
     }
 }
 
-/// Reads once into `dst`.
-pub(crate) fn poll_read_slice<IO: AsyncRead>(
+/// Room on the stack for a read between messages (the start of the next
+/// one). futures-io reads into initialized memory, so it is zeroed first;
+/// kept small for that reason.
+const IDLE_READ: usize = 1024;
+
+/// Reads once into a buffer on the stack (nothing held while waiting) and
+/// hands what was read to `take` (empty at end of input).
+pub(crate) fn poll_read_idle<IO: AsyncRead, R>(
     io: Pin<&mut IO>,
     cx: &mut Context<'_>,
-    dst: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_read(cx, dst)
+    take: impl FnOnce(&[u8]) -> R,
+) -> Poll<io::Result<R>> {
+    let mut stack = [0u8; IDLE_READ];
+    match io.poll_read(cx, &mut stack) {
+        Poll::Ready(Ok(n)) => Poll::Ready(Ok(take(&stack[..n]))),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
 }
 
 /// Closes the write side (futures-io `close`).

@@ -97,10 +97,18 @@ impl<IO: Read + Write + Socket> Driver<IO> {
         }
     }
 
+    /// Gives the core the current second, for the `date` field it adds to
+    /// responses (the core reads no clock).
+    pub(crate) fn set_time(&mut self) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        self.conn.set_time(now.map_or(0, |d| d.as_secs()));
+    }
+
     /// Server: answers a peer's error with its status (if the core still
     /// allows an answer), then closes the write side. Returns the error.
     pub(crate) fn answer_error(&mut self, e: Error) -> Error {
         if let Error::Protocol(err) = &e {
+            self.set_time();
             if self.conn.send_error_response(err) {
                 let _ = self.shutdown();
             }

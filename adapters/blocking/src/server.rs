@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use h1::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
+use h1::http::{HeaderMap, Request, Response, StatusCode};
 use h1::{Config, Connection, Event, Role, State};
 
 use crate::body::BodyReader;
@@ -25,7 +25,6 @@ use crate::{Error, Parts, Socket};
 /// socket's read timeout; see [`Socket`].
 pub struct ServerConnection<IO> {
     driver: Driver<IO>,
-    date: (u64, Option<HeaderValue>),
 }
 
 impl<IO: Read + Write + Socket> ServerConnection<IO> {
@@ -38,7 +37,6 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
             driver: Driver::new(io, Connection::new(Role::Server, config)),
-            date: (0, None),
         }
     }
 
@@ -119,7 +117,7 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     /// field when it has none. A 101 (to an upgrade request) or a 2xx to
     /// CONNECT switches protocols, once the rest of the request body has
     /// been read (and dropped): follow it with [`into_parts`](Self::into_parts).
-    pub fn send_response(&mut self, mut res: Response<()>) -> Result<(), Error> {
+    pub fn send_response(&mut self, res: Response<()>) -> Result<(), Error> {
         let status = res.status();
         let informational = status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS;
         if (status == StatusCode::SWITCHING_PROTOCOLS || status.is_success())
@@ -129,29 +127,15 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
             // whatever of its body the handler left.
             while self.driver.body_chunk()?.is_some() {}
         }
-        if !informational && !res.headers().contains_key(header::DATE) {
-            let date = self.date();
-            res.headers_mut().insert(header::DATE, date);
+        if !informational {
+            // The core adds `date` when the response has none.
+            self.driver.set_time();
         }
         self.driver.conn.send_response(res)?;
         if informational {
             self.driver.flush()?;
         }
         Ok(())
-    }
-
-    fn date(&mut self) -> HeaderValue {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        match &self.date {
-            (at, Some(value)) if *at == secs => value.clone(),
-            _ => {
-                let value = h1::http_date(secs);
-                self.date = (secs, Some(value.clone()));
-                value
-            }
-        }
     }
 
     /// Sends body bytes (written once enough is queued).

@@ -16,8 +16,6 @@ use h1::{Connection, Event, Timer};
 use crate::rt::{self, AsyncRead, AsyncWrite, Sleep};
 use crate::Error;
 
-/// Stack buffer for reads between messages (the start of the next one).
-const IDLE_READ: usize = 4 * 1024;
 /// Queued output that makes a body write wait for the socket.
 const HIGH_WATER: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
@@ -156,16 +154,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     /// small copy per message; bodies still take the zero-copy path).
     fn poll_read_idle(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.read_buf = BytesMut::new();
-        let mut stack = [0u8; IDLE_READ];
-        match rt::poll_read_slice(Pin::new(&mut self.io), cx, &mut stack) {
-            Poll::Ready(Ok(0)) => {
-                self.conn.receive_eof()?;
-                Poll::Ready(Ok(()))
+        let conn = &mut self.conn;
+        let handed = rt::poll_read_idle(Pin::new(&mut self.io), cx, |read| {
+            if read.is_empty() {
+                conn.receive_eof()
+            } else {
+                conn.receive(read)
             }
-            Poll::Ready(Ok(n)) => {
-                self.conn.receive(&stack[..n])?;
-                Poll::Ready(Ok(()))
-            }
+        });
+        match handed {
+            Poll::Ready(Ok(taken)) => Poll::Ready(taken.map_err(Error::Protocol)),
             Poll::Ready(Err(e)) => Poll::Ready(Err(Error::Io(e))),
             Poll::Pending => self.poll_expiry(cx),
         }

@@ -6,7 +6,7 @@
 use std::future::poll_fn;
 
 use bytes::Bytes;
-use h1::http::{header, HeaderMap, Request, Response, StatusCode};
+use h1::http::{HeaderMap, Request, Response, StatusCode};
 use h1::{Config, Connection, Event, Role, State};
 
 use crate::body::BodyReader;
@@ -25,7 +25,6 @@ use crate::{Error, Parts};
 /// core rejects is answered with its status and `connection: close`.
 pub struct ServerConnection<IO> {
     driver: Driver<IO>,
-    date: (u64, Option<h1::http::HeaderValue>),
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
@@ -38,7 +37,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
     pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
             driver: Driver::new(io, Connection::new(Role::Server, config)),
-            date: (0, None),
         }
     }
 
@@ -86,9 +84,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
         }
     }
 
+    /// Gives the core the current second, for the `date` field it adds to
+    /// responses (the core reads no clock).
+    fn set_time(&mut self) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        self.driver.conn.set_time(now.map_or(0, |d| d.as_secs()));
+    }
+
     /// Answers a peer's error with its status, then closes.
     async fn answer_error(&mut self, e: Error) -> Error {
         if let Error::Protocol(err) = &e {
+            self.set_time();
             if self.driver.conn.send_error_response(err) {
                 let _ = self.driver.shutdown().await;
             }
@@ -123,7 +129,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
     /// field when it has none. A 101 (to an upgrade request) or a 2xx to
     /// CONNECT switches protocols, once the rest of the request body has
     /// been read (and dropped): follow it with [`into_parts`](Self::into_parts).
-    pub async fn send_response(&mut self, mut res: Response<()>) -> Result<(), Error> {
+    pub async fn send_response(&mut self, res: Response<()>) -> Result<(), Error> {
         let status = res.status();
         let informational = status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS;
         if (status == StatusCode::SWITCHING_PROTOCOLS || status.is_success())
@@ -133,29 +139,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
             // whatever of its body the handler left.
             while poll_fn(|cx| self.driver.poll_body_chunk(cx)).await?.is_some() {}
         }
-        if !informational && !res.headers().contains_key(header::DATE) {
-            let date = self.date();
-            res.headers_mut().insert(header::DATE, date);
+        if !informational {
+            self.set_time();
         }
         self.driver.conn.send_response(res)?;
         if informational {
             self.driver.flush().await?;
         }
         Ok(())
-    }
-
-    fn date(&mut self) -> h1::http::HeaderValue {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        match &self.date {
-            (at, Some(value)) if *at == secs => value.clone(),
-            _ => {
-                let value = h1::http_date(secs);
-                self.date = (secs, Some(value.clone()));
-                value
-            }
-        }
     }
 
     /// Sends body bytes (written once enough is queued).

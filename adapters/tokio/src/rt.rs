@@ -29,15 +29,21 @@ pub(crate) fn poll_read<IO: AsyncRead>(
     }
 }
 
-/// Reads once into `dst`.
-pub(crate) fn poll_read_slice<IO: AsyncRead>(
+/// Room on the stack for a read between messages (the start of the next one).
+const IDLE_READ: usize = 4 * 1024;
+
+/// Reads once into a buffer on the stack (uninitialized: nothing to zero,
+/// nothing held while waiting) and hands what was read to `take` (empty at
+/// end of input).
+pub(crate) fn poll_read_idle<IO: AsyncRead, R>(
     io: Pin<&mut IO>,
     cx: &mut Context<'_>,
-    dst: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    let mut buf = tokio::io::ReadBuf::new(dst);
+    take: impl FnOnce(&[u8]) -> R,
+) -> Poll<io::Result<R>> {
+    let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+    let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
     match io.poll_read(cx, &mut buf) {
-        Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+        Poll::Ready(Ok(())) => Poll::Ready(Ok(take(buf.filled()))),
         Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
         Poll::Pending => Poll::Pending,
     }

@@ -124,6 +124,8 @@ pub struct Connection {
     discard_body: bool,
     closing: Option<CloseReason>,
     heads_received: u64,
+    /// Server: the `date` field for responses, and the second it is for.
+    date: Option<(u64, HeaderValue)>,
     timer_kind: Option<TimerKind>,
     timer_id: u64,
 }
@@ -145,6 +147,7 @@ impl Connection {
             discard_body: false,
             closing: None,
             heads_received: 0,
+            date: None,
             timer_kind: None,
             timer_id: 0,
         };
@@ -879,6 +882,18 @@ impl Connection {
         Ok(())
     }
 
+    /// Server: the current time, in seconds since the Unix epoch, for the
+    /// `date` field the connection adds to each final response that has
+    /// none (RFC 9110 section 6.6.1: a server with a clock must send it).
+    /// The core reads no clock: a driver calls this before sending a
+    /// response; the field is formatted at most once a second. Without it,
+    /// no `date` is added.
+    pub fn set_time(&mut self, unix_secs: u64) {
+        if self.date.as_ref().is_none_or(|(secs, _)| *secs != unix_secs) {
+            self.date = Some((unix_secs, crate::http_date(unix_secs)));
+        }
+    }
+
     /// Server: answers a receive error with its suggested status (an empty
     /// body and `connection: close`), if the connection may still answer.
     /// Returns whether a response was queued; the connection then wants to
@@ -912,9 +927,22 @@ impl Connection {
     }
 
     fn write_status(&mut self, status: StatusCode, headers: &HeaderMap, extra: &[(&[u8], &[u8])]) {
+        let date = match &self.date {
+            Some((_, value)) if !status.is_informational() && !headers.contains_key(header::DATE) => {
+                Some(value.clone())
+            }
+            _ => None,
+        };
         let out = self.output.scratch();
         encode::status_line(out, status);
-        encode::fields(out, &[], headers, extra);
+        match &date {
+            Some(value) => {
+                let mut with_date: smallvec::SmallVec<[(&[u8], &[u8]); 3]> = extra.iter().copied().collect();
+                with_date.push((b"date", value.as_bytes()));
+                encode::fields(out, &[], headers, &with_date);
+            }
+            None => encode::fields(out, &[], headers, extra),
+        }
         self.output.flush_scratch();
     }
 

@@ -1,0 +1,39 @@
+//! Serves 2,000 keep-alive requests end to end in memory (a client loop and
+//! one server over `tokio::io::duplex`, on a current-thread runtime), for
+//! instruction counts under callgrind. `raw` is the canned-response server:
+//! subtract it to leave each server's own cost.
+//!
+//! ```sh
+//! cargo build --release -p h1-benches --example e2e_count
+//! for s in raw h1 hyper; do
+//!     valgrind --tool=callgrind target/release/examples/e2e_count $s
+//! done
+//! ```
+
+#[path = "../support/servers.rs"]
+#[allow(dead_code)]
+mod servers;
+
+use h1_benches::BROWSER_GET;
+
+const REQUESTS: usize = 2000;
+
+fn main() {
+    let server = std::env::args().nth(1).unwrap_or_else(|| "h1".into());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let (mut client, io) = tokio::io::duplex(64 * 1024);
+        let task = match server.as_str() {
+            "h1" => tokio::spawn(servers::h1_plaintext(io)),
+            "hyper" => tokio::spawn(servers::hyper_plaintext(io, false)),
+            _ => tokio::spawn(servers::raw_plaintext(io)),
+        };
+        let mut buf = Vec::new();
+        servers::client(&mut client, BROWSER_GET, REQUESTS, &mut buf).await;
+        drop(client);
+        let _ = task.await;
+    });
+}
