@@ -11,7 +11,6 @@
 //! ```
 
 #[path = "../support/servers.rs"]
-#[allow(dead_code)]
 mod servers;
 
 use h1_benches::BROWSER_GET;
