@@ -20,6 +20,7 @@ use crate::head::encode;
 use crate::head::fields::{self, Codings, ConnectionOptions};
 use crate::head::parse::{self, Asked, Framing};
 use crate::head::scan::{Rules, Scanner};
+use smallvec::SmallVec;
 use state::{CloseReason, Role, State};
 use timer::{Timer, TimerKind};
 
@@ -680,10 +681,10 @@ impl Connection {
         }
         let (parts, ()) = req.into_parts();
         let headers = &parts.headers;
-        encode::check_fields(headers)?;
+        let fields_sent = Outgoing::scan(headers)?;
         let http10 = parts.version == Version::HTTP_10;
         let connect = parts.method == Method::CONNECT;
-        let framing = sending_framing(headers, http10)?;
+        let framing = fields_sent.framing(http10)?;
         let encoder = match framing {
             Some(Framing::Length(n)) => Encoder::Length {
                 declared: n,
@@ -706,15 +707,14 @@ impl Connection {
         if target == "*" && parts.method != Method::OPTIONS {
             return Err(Misuse::InvalidTarget.into());
         }
-        let mut hosts = headers.get_all(header::HOST).iter();
-        match (hosts.next(), hosts.next()) {
-            (Some(_), Some(_)) => return Err(Misuse::InvalidHost.into()),
-            (Some(h), None) if !fields::is_valid_host(h.as_bytes()) => return Err(Misuse::InvalidHost.into()),
-            _ => {}
+        match fields_sent.hosts.as_slice() {
+            [] => {}
+            [h] if fields::is_valid_host(h) => {}
+            _ => return Err(Misuse::InvalidHost.into()),
         }
         // Host comes first (RFC 9110 section 7.2), without any userinfo
         // (RFC 9112 section 3.2).
-        let host = match (headers.contains_key(header::HOST), parts.uri.authority()) {
+        let host = match (!fields_sent.hosts.is_empty(), parts.uri.authority()) {
             (true, _) => None,
             (false, Some(a)) => Some(match a.port() {
                 Some(port) => format!("{}:{}", a.host(), port),
@@ -731,11 +731,11 @@ impl Connection {
         }
         let leading: smallvec::SmallVec<[(&[u8], &[u8]); 1]> =
             host.iter().map(|h| (&b"host"[..], h.as_bytes())).collect();
-        let options = connection_options(headers);
+        let options = fields_sent.options;
         let mut x = Exchange {
             head: parts.method == Method::HEAD,
             connect,
-            upgrade: !http10 && options.upgrade && headers.contains_key(header::UPGRADE),
+            upgrade: !http10 && options.upgrade && fields_sent.upgrade,
             http10,
             ..Exchange::default()
         };
@@ -746,12 +746,7 @@ impl Connection {
                 CloseReason::WeAskedClose
             });
         }
-        let expect = !http10
-            && encoder != Encoder::Bodiless
-            && headers
-                .get_all(header::EXPECT)
-                .iter()
-                .any(|v| fields::list(v.as_bytes()).any(|e| e.eq_ignore_ascii_case(b"100-continue")));
+        let expect = !http10 && encoder != Encoder::Bodiless && fields_sent.expect_continue;
 
         let out = self.output.scratch();
         encode::request_line(out, parts.method.as_str().as_bytes(), target.as_bytes(), http10);
@@ -797,15 +792,15 @@ impl Connection {
         let (parts, ()) = res.into_parts();
         let status = parts.status;
         let headers = &parts.headers;
-        encode::check_fields(headers)?;
+        let fields_sent = Outgoing::scan(headers)?;
         let request_done = matches!(self.recv, Recv::Paused);
 
         if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
             if x.http10 {
                 return Err(Misuse::InformationalToHttp10.into());
             }
-            forbid_framing_fields(headers)?;
-            self.write_status(status, headers, &[]);
+            fields_sent.forbid_framing()?;
+            self.write_status(status, headers, fields_sent.date, &[]);
             if let Some(cur) = self.exchanges.front_mut() {
                 cur.continue_sent |= status == StatusCode::CONTINUE;
             }
@@ -823,14 +818,14 @@ impl Connection {
             if !request_done {
                 return Err(Misuse::SwitchBeforeRequestBody.into());
             }
-            forbid_framing_fields(headers)?;
-            self.write_status(status, headers, &[]);
+            fields_sent.forbid_framing()?;
+            self.write_status(status, headers, fields_sent.date, &[]);
             self.switch();
             self.refresh_timer();
             return Ok(());
         }
 
-        let options = connection_options(headers);
+        let options = fields_sent.options;
         if answering_error {
             x.close(CloseReason::Error);
         }
@@ -841,13 +836,10 @@ impl Connection {
             x.close(CloseReason::UnsentBody);
         }
         let bodiless = x.head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-        if status == StatusCode::NO_CONTENT && headers.contains_key(header::CONTENT_LENGTH) {
-            return Err(Misuse::InvalidContentLength.into());
+        if status == StatusCode::NO_CONTENT {
+            fields_sent.forbid_framing()?;
         }
-        if status == StatusCode::NO_CONTENT && headers.contains_key(header::TRANSFER_ENCODING) {
-            return Err(Misuse::InvalidTransferEncoding.into());
-        }
-        let framing = sending_framing(headers, x.http10)?;
+        let framing = fields_sent.framing(x.http10)?;
         let mut extra: smallvec::SmallVec<[(&[u8], &[u8]); 2]> = smallvec::SmallVec::new();
         let encoder = match framing {
             _ if bodiless => Encoder::Bodiless,
@@ -871,7 +863,7 @@ impl Connection {
             extra.push((b"connection", b"keep-alive"));
         }
         x.final_sent = true;
-        self.write_status(status, headers, &extra);
+        self.write_status(status, headers, fields_sent.date, &extra);
         match self.exchanges.front_mut() {
             Some(cur) => *cur = x,
             None => self.exchanges.push_back(x),
@@ -926,11 +918,15 @@ impl Connection {
         Ok(true)
     }
 
-    fn write_status(&mut self, status: StatusCode, headers: &HeaderMap, extra: &[(&[u8], &[u8])]) {
+    fn write_status(
+        &mut self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        has_date: bool,
+        extra: &[(&[u8], &[u8])],
+    ) {
         let date = match &self.date {
-            Some((_, value)) if !status.is_informational() && !headers.contains_key(header::DATE) => {
-                Some(value.clone())
-            }
+            Some((_, value)) if !status.is_informational() && !has_date => Some(value.clone()),
             _ => None,
         };
         let out = self.output.scratch();
@@ -1054,48 +1050,83 @@ impl Connection {
     }
 }
 
-/// Connection options of a message we send.
-fn connection_options(headers: &HeaderMap) -> ConnectionOptions {
-    let mut options = ConnectionOptions::default();
-    for v in headers.get_all(header::CONNECTION) {
-        options.add(v.as_bytes());
-    }
-    options
+/// What the fields of a message we send say about framing, persistence
+/// and the rest, gathered in one pass over them (which also refuses field
+/// values holding CR, LF or NUL).
+struct Outgoing<'a> {
+    content_length: SmallVec<[&'a [u8]; 1]>,
+    transfer_encoding: SmallVec<[&'a [u8]; 1]>,
+    hosts: SmallVec<[&'a [u8]; 1]>,
+    options: ConnectionOptions,
+    upgrade: bool,
+    expect_continue: bool,
+    date: bool,
 }
 
-/// The framing a message we send declares: `Some(Length)`, `Some(Chunked)`
-/// or `None` (neither field). Refuses what cannot be framed.
-fn sending_framing(headers: &HeaderMap, http10: bool) -> Result<Option<Framing>, Misuse> {
-    let cl = headers.get_all(header::CONTENT_LENGTH);
-    let te = headers.get_all(header::TRANSFER_ENCODING);
-    let has_te = te.iter().next().is_some();
-    if has_te {
-        if http10 || cl.iter().next().is_some() {
+impl<'a> Outgoing<'a> {
+    fn scan(headers: &'a HeaderMap) -> Result<Self, Misuse> {
+        let mut out = Outgoing {
+            content_length: SmallVec::new(),
+            transfer_encoding: SmallVec::new(),
+            hosts: SmallVec::new(),
+            options: ConnectionOptions::default(),
+            upgrade: false,
+            expect_continue: false,
+            date: false,
+        };
+        for (name, value) in headers {
+            let value = value.as_bytes();
+            if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(Misuse::InvalidField);
+            }
+            if name == header::CONTENT_LENGTH {
+                out.content_length.push(value);
+            } else if name == header::TRANSFER_ENCODING {
+                out.transfer_encoding.push(value);
+            } else if name == header::HOST {
+                out.hosts.push(value);
+            } else if name == header::CONNECTION {
+                out.options.add(value);
+            } else if name == header::UPGRADE {
+                out.upgrade = true;
+            } else if name == header::EXPECT {
+                out.expect_continue |= fields::list(value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
+            } else if name == header::DATE {
+                out.date = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The framing the message declares: `Some(Length)`, `Some(Chunked)`
+    /// or `None` (neither field). Refuses what cannot be framed.
+    fn framing(&self, http10: bool) -> Result<Option<Framing>, Misuse> {
+        if !self.transfer_encoding.is_empty() {
+            if http10 || !self.content_length.is_empty() {
+                return Err(Misuse::InvalidTransferEncoding);
+            }
+            return match fields::transfer_codings(self.transfer_encoding.iter().copied()) {
+                Codings::Chunked | Codings::ChunkedAfterOthers => Ok(Some(Framing::Chunked)),
+                _ => Err(Misuse::InvalidTransferEncoding),
+            };
+        }
+        match self.content_length.as_slice() {
+            [] => Ok(None),
+            [value] => fields::decimal(value)
+                .map(|n| Some(Framing::Length(n)))
+                .ok_or(Misuse::InvalidContentLength),
+            _ => Err(Misuse::InvalidContentLength),
+        }
+    }
+
+    /// 1xx, 101, 204 and 2xx-to-CONNECT responses carry neither framing field.
+    fn forbid_framing(&self) -> Result<(), Misuse> {
+        if !self.content_length.is_empty() {
+            return Err(Misuse::InvalidContentLength);
+        }
+        if !self.transfer_encoding.is_empty() {
             return Err(Misuse::InvalidTransferEncoding);
         }
-        return match fields::transfer_codings(te.iter().map(HeaderValue::as_bytes)) {
-            Codings::Chunked | Codings::ChunkedAfterOthers => Ok(Some(Framing::Chunked)),
-            _ => Err(Misuse::InvalidTransferEncoding),
-        };
+        Ok(())
     }
-    if cl.iter().next().is_some() {
-        let mut values = cl.iter().map(HeaderValue::as_bytes);
-        let first = values.next().and_then(fields::decimal);
-        return match (first, values.next()) {
-            (Some(n), None) => Ok(Some(Framing::Length(n))),
-            _ => Err(Misuse::InvalidContentLength),
-        };
-    }
-    Ok(None)
-}
-
-/// 1xx, 101 and 2xx-to-CONNECT responses carry neither framing field.
-fn forbid_framing_fields(headers: &HeaderMap) -> Result<(), Misuse> {
-    if headers.contains_key(header::CONTENT_LENGTH) {
-        return Err(Misuse::InvalidContentLength);
-    }
-    if headers.contains_key(header::TRANSFER_ENCODING) {
-        return Err(Misuse::InvalidTransferEncoding);
-    }
-    Ok(())
 }
