@@ -156,3 +156,32 @@ pub fn addr_arg() -> String {
     }
     "127.0.0.1:8080".to_string()
 }
+
+/// The echo server's handler for the async adapters' `serve`, the same text
+/// for each (their connection types differ, so it is a macro). Expands to
+/// an async closure; `echo` is this module as the example names it.
+#[allow(unused_macros)] // the blocking example has no async handler
+macro_rules! async_handler {
+    () => {
+        async |req, conn| match echo::route(req) {
+            echo::Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)).await,
+            echo::Route::Connect => conn.send_response(echo::connect_response()).await,
+            route => {
+                let mut body = Vec::new();
+                if matches!(route, echo::Route::Echo) {
+                    while let Some(chunk) = conn.read_body().await? {
+                        body.extend_from_slice(&chunk);
+                    }
+                }
+                let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+                conn.send_response(res).await?;
+                if !payload.is_empty() {
+                    conn.send_data(payload.into()).await?;
+                }
+                conn.send_end().await
+            }
+        }
+    };
+}
+#[allow(unused_imports)] // the blocking example has no async handler
+pub(crate) use async_handler;

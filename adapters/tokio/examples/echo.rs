@@ -5,7 +5,6 @@
 #[path = "../../common/echo.rs"]
 mod echo;
 
-use echo::Route;
 use h1_tokio::{serve, Served};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,25 +24,7 @@ async fn main() -> std::io::Result<()> {
 
 async fn connection(socket: TcpStream) -> Result<(), h1_tokio::Error> {
     socket.set_nodelay(true)?;
-    let served = serve(socket, echo::config(), async |req, conn| match echo::route(req) {
-        Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)).await,
-        Route::Connect => conn.send_response(echo::connect_response()).await,
-        route => {
-            let mut body = Vec::new();
-            if matches!(route, Route::Echo) {
-                while let Some(chunk) = conn.read_body().await? {
-                    body.extend_from_slice(&chunk);
-                }
-            }
-            let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
-            conn.send_response(res).await?;
-            if !payload.is_empty() {
-                conn.send_data(payload.into()).await?;
-            }
-            conn.send_end().await
-        }
-    })
-    .await?;
+    let served = serve(socket, echo::config(), echo::async_handler!()).await?;
     if let Served::Upgraded { parts, .. } = served {
         // Raw echo: the leftover bytes first, then everything until EOF.
         let (mut reader, mut writer) = tokio::io::split(parts.into_upgraded());
