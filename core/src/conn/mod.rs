@@ -487,7 +487,9 @@ impl Connection {
             return None;
         }
         let limits = &self.config.limits;
-        let raw = parse::raw_request(&self.buf, 0, limits.header_count.min(FAST_PATH_FIELDS)).ok()??;
+        // A head longer than the limit is the scanner's to decide: look no further.
+        let window = &self.buf[..self.buf.len().min(limits.head_size)];
+        let raw = parse::raw_request(window, 0, limits.header_count.min(FAST_PATH_FIELDS)).ok()??;
         parse::is_strict(&self.buf, &raw, limits).then_some(raw)
     }
 
