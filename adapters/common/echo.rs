@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each example uses the part its runtime needs
 
+use h1::bytes::Bytes;
 use h1::http::{header, HeaderMap, Method, Request, Response, StatusCode, Version};
 
 /// What the echo server does with a request.
@@ -40,10 +41,10 @@ pub fn answer(
     req: &Request<()>,
     body: &[u8],
     trailers: Option<&HeaderMap>,
-) -> (Response<()>, Vec<u8>) {
+) -> (Response<()>, Bytes) {
     let (content_type, payload) = match route {
-        Route::Plaintext => ("text/plain", PLAINTEXT.to_vec()),
-        _ => ("application/json", echo_json(req, body, trailers)),
+        Route::Plaintext => ("text/plain", Bytes::from_static(PLAINTEXT)),
+        _ => ("application/json", Bytes::from(echo_json(req, body, trailers))),
     };
     let res = Response::builder()
         .header(header::CONTENT_TYPE, content_type)
@@ -51,7 +52,7 @@ pub fn answer(
         .body(())
         .expect("static response");
     let payload = if req.method() == Method::HEAD {
-        Vec::new()
+        Bytes::new()
     } else {
         payload
     };
@@ -176,7 +177,7 @@ macro_rules! async_handler {
                 let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
                 conn.send_response(res).await?;
                 if !payload.is_empty() {
-                    conn.send_data(payload.into()).await?;
+                    conn.send_data(payload).await?;
                 }
                 conn.send_end().await
             }
