@@ -1,0 +1,483 @@
+//! Shared machinery for the h1 fuzz targets: comparable event summaries,
+//! a checked driver that feeds bytes to a connection in pieces, and the
+//! properties every target asserts.
+//!
+//! Properties checked by [`Driver`] on every input:
+//!
+//! - no panic;
+//! - whenever `poll_event` returns `NeedData`, the connection holds at most
+//!   `max(head_size, chunk_line, trailer_size) + 2` bytes ([`buffer_bound`]);
+//! - receive errors are blamed on the peer (`is_remote`), suggest one of
+//!   [`ERROR_STATUSES`], are sticky, and a server can still answer them;
+//! - input after an `Upgrade` is refused as misuse;
+//! - (by the targets) the events do not depend on how the input was split.
+
+use h1::bytes::Bytes;
+use h1::http::{HeaderMap, Method, Request, Response};
+use h1::{Config, Connection, Error, Event, Misuse, Role};
+
+/// Field lines as (lowercase name, value) pairs, in the map's order.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
+/// A comparable summary of an [`Event`] (or a receive error).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ev {
+    /// A request head.
+    Request {
+        /// Method.
+        method: String,
+        /// Request-target, as the `Uri` displays it.
+        target: String,
+        /// Field lines.
+        headers: Fields,
+    },
+    /// An informational response (status only).
+    Informational(u16),
+    /// A final response head (or a 101).
+    Response {
+        /// Status code.
+        status: u16,
+        /// Field lines.
+        headers: Fields,
+    },
+    /// Body bytes.
+    Data(Vec<u8>),
+    /// Trailer fields.
+    Trailers(Fields),
+    /// End of a message.
+    End,
+    /// Switched protocols, with the leftover bytes.
+    Upgrade(Vec<u8>),
+    /// The peer closed at a message boundary.
+    Closed,
+    /// A receive error.
+    Error(Error),
+}
+
+/// Field lines of a map, in order.
+pub fn fields(map: &HeaderMap) -> Fields {
+    map.iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// Field lines sorted by name; lines with the same name keep their order.
+pub fn by_name(mut f: Fields) -> Fields {
+    f.sort_by(|a, b| a.0.cmp(&b.0));
+    f
+}
+
+/// Events with their field lists in [`by_name`] order (the order of
+/// differently named fields is not significant).
+pub fn normalized(events: Vec<Ev>) -> Vec<Ev> {
+    events
+        .into_iter()
+        .map(|ev| match ev {
+            Ev::Request {
+                method,
+                target,
+                headers,
+            } => Ev::Request {
+                method,
+                target,
+                headers: by_name(headers),
+            },
+            Ev::Response { status, headers } => Ev::Response {
+                status,
+                headers: by_name(headers),
+            },
+            Ev::Trailers(t) => Ev::Trailers(by_name(t)),
+            ev => ev,
+        })
+        .collect()
+}
+
+/// Merges adjacent `Data` events and drops empty ones.
+pub fn merge_data(events: Vec<Ev>) -> Vec<Ev> {
+    let mut out: Vec<Ev> = Vec::with_capacity(events.len());
+    for ev in events {
+        match (out.last_mut(), ev) {
+            (Some(Ev::Data(prev)), Ev::Data(more)) => prev.extend_from_slice(&more),
+            (_, Ev::Data(d)) if d.is_empty() => {}
+            (_, ev) => out.push(ev),
+        }
+    }
+    out
+}
+
+/// Everything `conn` wants to write, concatenated.
+pub fn take_output(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(b) = conn.poll_transmit() {
+        out.extend_from_slice(&b);
+    }
+    out
+}
+
+/// A summary of a successful poll; `None` for `NeedData` and `Paused`.
+pub fn summarize(event: &Event) -> Option<Ev> {
+    Some(match event {
+        Event::Request(r) => Ev::Request {
+            method: r.method().to_string(),
+            target: r.uri().to_string(),
+            headers: fields(r.headers()),
+        },
+        Event::Informational(r) => Ev::Informational(r.status().as_u16()),
+        Event::Response(r) => Ev::Response {
+            status: r.status().as_u16(),
+            headers: fields(r.headers()),
+        },
+        Event::Data(d) => Ev::Data(d.to_vec()),
+        Event::Trailers(t) => Ev::Trailers(fields(t)),
+        Event::End => Ev::End,
+        Event::Upgrade { leftover } => Ev::Upgrade(leftover.to_vec()),
+        Event::Closed => Ev::Closed,
+        Event::NeedData | Event::Paused => return None,
+        other => panic!("unknown event {other:?}"),
+    })
+}
+
+/// Slack over the largest section limit: a parser may notice a limit only
+/// once a line's CR LF arrives.
+pub const BUFFER_SLACK: usize = 2;
+
+/// The most bytes a connection may hold while it waits for data.
+pub fn buffer_bound(config: &Config) -> usize {
+    let l = &config.limits;
+    l.head_size.max(l.chunk_line).max(l.trailer_size) + BUFFER_SLACK
+}
+
+/// Statuses a receive error may suggest.
+pub const ERROR_STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];
+
+/// Small limits so that arbitrary input reaches them; with `lenient`,
+/// every leniency switch on.
+pub fn small_config(lenient: bool) -> Config {
+    let mut config = Config::default();
+    config.lenient.bare_lf = lenient;
+    config.lenient.identical_content_lengths = lenient;
+    config.lenient.obs_fold_in_responses = lenient;
+    config.limits.head_size = 256;
+    config.limits.header_count = 8;
+    config.limits.trailer_size = 128;
+    config.limits.chunk_line = 32;
+    config.limits.request_target = 64;
+    config.limits.chunk_extensions = 64;
+    config.limits.body_size = Some(4096);
+    config
+}
+
+/// Sorted, deduplicated cut points within `1..len` from raw fuzzer values.
+pub fn cut_points(raw: &[u16], len: usize) -> Vec<usize> {
+    if len < 2 {
+        return Vec::new();
+    }
+    let mut cuts: Vec<usize> = raw.iter().map(|&c| 1 + usize::from(c) % (len - 1)).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+/// Every cut point: one byte at a time.
+pub fn every_byte(len: usize) -> Vec<usize> {
+    (1..len).collect()
+}
+
+/// The kinds of request a client sends before receiving arbitrary bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientRequest {
+    /// `GET /`.
+    Get,
+    /// `HEAD /`: its response has no body.
+    Head,
+    /// `CONNECT example.com:443`: a 2xx switches.
+    Connect,
+    /// `GET /chat` asking to upgrade to websocket: a 101 switches.
+    Upgrade,
+}
+
+impl ClientRequest {
+    /// From a raw fuzzer byte.
+    pub fn from_byte(b: u8) -> Self {
+        match b % 4 {
+            0 => ClientRequest::Get,
+            1 => ClientRequest::Head,
+            2 => ClientRequest::Connect,
+            _ => ClientRequest::Upgrade,
+        }
+    }
+
+    /// The request head.
+    pub fn request(self) -> Request<()> {
+        let b = Request::builder();
+        let b = match self {
+            ClientRequest::Get => b.uri("/").header("host", "example.com"),
+            ClientRequest::Head => b.method(Method::HEAD).uri("/").header("host", "example.com"),
+            ClientRequest::Connect => b.method(Method::CONNECT).uri("example.com:443"),
+            ClientRequest::Upgrade => b
+                .uri("/chat")
+                .header("host", "example.com")
+                .header("connection", "upgrade")
+                .header("upgrade", "websocket"),
+        };
+        b.body(()).expect("valid request")
+    }
+}
+
+/// A client connection that has sent `requests` (pipelined), output taken.
+pub fn client_with(config: Config, requests: &[ClientRequest]) -> Connection {
+    let mut conn = Connection::new(Role::Client, config);
+    for r in requests {
+        conn.send_request(r.request()).expect("send_request");
+        conn.send_end().expect("send_end");
+    }
+    take_output(&mut conn);
+    conn
+}
+
+/// What a fed connection reported, comparable across splits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Events, data merged, `Paused` left out. An `Upgrade`'s leftover has
+    /// the input not handed in yet appended, so that it is exactly the
+    /// bytes past the last HTTP message however the input was split.
+    pub events: Vec<Ev>,
+}
+
+/// Feeds input to one connection in pieces, checking the properties.
+pub struct Driver {
+    /// The connection under test.
+    pub conn: Connection,
+    bound: usize,
+    events: Vec<Ev>,
+    error: Option<Error>,
+    /// Server: the request being received (method, asks to upgrade).
+    current: Option<(Method, bool)>,
+    /// Server: the answers it sent (status codes), in order.
+    pub answers: Vec<u16>,
+    upgraded: bool,
+    closed: bool,
+}
+
+impl Driver {
+    /// A driver for `conn`; `bound` is checked at every `NeedData`.
+    pub fn new(conn: Connection) -> Self {
+        let bound = buffer_bound(conn.config());
+        Driver {
+            conn,
+            bound,
+            events: Vec::new(),
+            error: None,
+            current: None,
+            answers: Vec::new(),
+            upgraded: false,
+            closed: false,
+        }
+    }
+
+    /// Feeds `input` in pieces ending at `cuts` (sorted, within the input)
+    /// and then the rest, polling after each; then the end of input if
+    /// `eof`. Stops feeding at an `Upgrade`.
+    pub fn feed(mut self, input: &[u8], cuts: &[usize], eof: bool) -> Outcome {
+        let mut start = 0;
+        for end in cuts.iter().copied().chain([input.len()]) {
+            if end <= start || end > input.len() {
+                continue;
+            }
+            if self.upgraded {
+                break;
+            }
+            if let Err(e) = self.conn.receive(&input[start..end]) {
+                panic!("input refused: {e:?} (events so far {:?})", self.events);
+            }
+            start = end;
+            self.poll();
+        }
+        if self.upgraded {
+            let rest = &input[start..];
+            match self.events.last_mut() {
+                Some(Ev::Upgrade(leftover)) => leftover.extend_from_slice(rest),
+                other => panic!("upgrade not last: {other:?}"),
+            }
+            let refused = self
+                .conn
+                .receive(b"more")
+                .expect_err("input after a switch is refused");
+            assert_eq!(refused, Error::Misuse(Misuse::InputAfterSwitch));
+            assert!(!refused.is_remote());
+        } else if eof {
+            if let Err(e) = self.conn.receive_eof() {
+                panic!("end of input refused: {e:?}");
+            }
+            self.poll();
+        }
+        Outcome {
+            events: merge_data(self.events),
+        }
+    }
+
+    /// Polls until the connection waits for data or stops.
+    fn poll(&mut self) {
+        for _ in 0..100_000 {
+            let event = self.conn.poll_event();
+            if let Some(first) = &self.error {
+                assert_eq!(event.as_ref().err(), Some(first), "errors are sticky");
+                return;
+            }
+            if self.closed {
+                assert!(
+                    matches!(event, Ok(Event::Closed)),
+                    "closed is returned again, got {event:?}"
+                );
+                return;
+            }
+            let event = match event {
+                Ok(event) => event,
+                Err(e) => return self.failed(e),
+            };
+            if let Some(ev) = summarize(&event) {
+                assert!(!self.upgraded, "event after the upgrade: {ev:?}");
+                self.events.push(ev);
+            }
+            match event {
+                Event::NeedData => {
+                    let held = self.conn.buffered_len();
+                    assert!(
+                        held <= self.bound,
+                        "holds {held} bytes at NeedData, bound {}",
+                        self.bound
+                    );
+                    return;
+                }
+                Event::Paused => return,
+                Event::Closed => {
+                    self.closed = true;
+                    return;
+                }
+                Event::Upgrade { .. } => {
+                    self.upgraded = true;
+                    // Nothing follows an upgrade.
+                    assert!(matches!(self.conn.poll_event(), Ok(Event::Paused)));
+                    return;
+                }
+                Event::Request(req) => {
+                    assert_eq!(self.conn.role(), Role::Server);
+                    let upgrade = h1::requested_upgrade(&req).is_some();
+                    self.current = Some((req.method().clone(), upgrade));
+                }
+                Event::End if self.conn.role() == Role::Server => self.answer(),
+                _ => {}
+            }
+        }
+        panic!("poll_event did not settle in 100000 steps");
+    }
+
+    fn failed(&mut self, e: Error) {
+        assert!(e.is_remote(), "receive error not blamed on the peer: {e:?}");
+        let status = e.status().map(|s| s.as_u16());
+        assert!(
+            status.is_some_and(|s| ERROR_STATUSES.contains(&s)),
+            "{e:?} suggests {status:?}"
+        );
+        if self.conn.role() == Role::Server {
+            // A server may still answer with the suggested status, then closes.
+            assert!(
+                self.conn.send_error_response(&e),
+                "error response refused after {e:?}"
+            );
+            take_output(&mut self.conn);
+            assert!(self.conn.wants_close(), "no close after an error response");
+        }
+        let again = self.conn.poll_event();
+        assert_eq!(again.as_ref().err(), Some(&e), "errors are sticky");
+        self.events.push(Ev::Error(e.clone()));
+        self.error = Some(e);
+    }
+
+    /// Server: answers the request that just ended: `200` (switching) to
+    /// CONNECT, `101` to an upgrade request, otherwise `200` with an empty
+    /// body.
+    fn answer(&mut self) {
+        let (method, upgrade) = self.current.take().expect("End without a request");
+        let res = if method == Method::CONNECT {
+            Response::builder().status(200).body(())
+        } else if upgrade {
+            Response::builder()
+                .status(101)
+                .header("connection", "upgrade")
+                .header("upgrade", "websocket")
+                .body(())
+        } else {
+            Response::builder()
+                .status(200)
+                .header("content-length", "0")
+                .body(())
+        }
+        .expect("valid response");
+        let status = res.status().as_u16();
+        if let Err(e) = self.conn.send_response(res) {
+            panic!("answer {status} to {method} (upgrade: {upgrade}) refused: {e:?}");
+        }
+        if status == 200 && method != Method::CONNECT {
+            self.conn.send_end().expect("answer end");
+        }
+        self.answers.push(status);
+        take_output(&mut self.conn);
+    }
+}
+
+/// Feeds `input` to fresh connections made by `make`, whole and cut at
+/// `cuts` (and one byte at a time if `bytewise`), checking the driver's
+/// properties on each, and that all report the same events. Returns what
+/// feeding it whole reported.
+pub fn split_invariant(
+    make: &dyn Fn() -> Connection,
+    input: &[u8],
+    cuts: &[usize],
+    bytewise: bool,
+    eof: bool,
+) -> Outcome {
+    let whole = Driver::new(make()).feed(input, &[], eof);
+    let split = Driver::new(make()).feed(input, cuts, eof);
+    assert_eq!(split, whole, "cut at {cuts:?}");
+    if bytewise {
+        let bytes = Driver::new(make()).feed(input, &every_byte(input.len()), eof);
+        assert_eq!(bytes, whole, "one byte at a time");
+    }
+    whole
+}
+
+/// Body bytes as `Bytes`.
+pub fn bytes(data: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(data)
+}
+
+/// Polls `conn` until it needs data, pauses, errs or reports a terminal
+/// event, checking the buffer bound at `NeedData`. Data merged.
+pub fn drain(conn: &mut Connection) -> Vec<Ev> {
+    let bound = buffer_bound(conn.config());
+    let mut out = Vec::new();
+    for _ in 0..100_000 {
+        match conn.poll_event() {
+            Ok(Event::NeedData) => {
+                let held = conn.buffered_len();
+                assert!(held <= bound, "holds {held} bytes at NeedData, bound {bound}");
+                return merge_data(out);
+            }
+            Ok(Event::Paused) => return merge_data(out),
+            Ok(event) => {
+                let ev = summarize(&event).expect("reported event");
+                let stop = matches!(ev, Ev::Closed | Ev::Upgrade(_));
+                out.push(ev);
+                if stop {
+                    return merge_data(out);
+                }
+            }
+            Err(e) => {
+                out.push(Ev::Error(e));
+                return merge_data(out);
+            }
+        }
+    }
+    panic!("poll_event did not settle in 100000 steps");
+}
