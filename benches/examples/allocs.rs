@@ -30,8 +30,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use h1::Event;
 use h1_benches::{
-    body_bytes, chunked_post, hyper_way, read_buffer, warm_client, warm_server, BROWSER_GET, RESPONSE_HEAD,
-    SMALL_GET,
+    body_bytes, chunked_post, hyper_way, read_buffer, response_with_body, warm_client, warm_client_after,
+    warm_server, warm_server_after, BROWSER_GET, RESPONSE_HEAD, SMALL_GET,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -109,37 +109,44 @@ fn arg(name: &str, default: usize) -> usize {
 
 fn heads() {
     println!("## Allocations per head (core, up to the head event, head dropped)\n");
-    println!("| input | h1 | hyper way |");
-    println!("| --- | ---: | ---: |");
+    println!("| input | h1, steady state (after the same head) | h1, a new kind of head (after small GETs / 204s) | hyper way |");
+    println!("| --- | ---: | ---: | ---: |");
     for (name, bytes) in [("small_get", SMALL_GET), ("browser_get", BROWSER_GET)] {
-        let (ours, ()) = count(
-            (warm_server(h1::Config::default()), read_buffer(bytes)),
-            |(mut conn, buf)| {
+        let parse = |conn: h1::Connection| {
+            count((conn, read_buffer(bytes)), |(mut conn, buf)| {
                 conn.receive_buf(buf).expect("input");
                 let Ok(Event::Request(req)) = conn.poll_event() else {
                     panic!("no request")
                 };
                 drop(req);
-            },
-        );
+            })
+            .0
+        };
+        let ours = parse(warm_server_after(h1::Config::default(), bytes));
+        let first = parse(warm_server(h1::Config::default()));
         let (theirs, _buf) = count(read_buffer(bytes), |mut buf| {
             drop(hyper_way::request(&mut buf).expect("parses"));
             buf
         });
-        println!("| {name} | {ours} | {theirs} |");
+        println!("| {name} | {ours} | {first} | {theirs} |");
     }
-    let (ours, ()) = count((warm_client(), read_buffer(RESPONSE_HEAD)), |(mut conn, buf)| {
-        conn.receive_buf(buf).expect("input");
-        let Ok(Event::Response(res)) = conn.poll_event() else {
-            panic!("no response")
-        };
-        drop(res);
-    });
+    let parse = |conn: h1::Connection| {
+        count((conn, read_buffer(RESPONSE_HEAD)), |(mut conn, buf)| {
+            conn.receive_buf(buf).expect("input");
+            let Ok(Event::Response(res)) = conn.poll_event() else {
+                panic!("no response")
+            };
+            drop(res);
+        })
+        .0
+    };
+    let ours = parse(warm_client_after(&response_with_body()));
+    let first = parse(warm_client());
     let (theirs, _buf) = count(read_buffer(RESPONSE_HEAD), |mut buf| {
         drop(hyper_way::response(&mut buf).expect("parses"));
         buf
     });
-    println!("| response_10 | {ours} | {theirs} |\n");
+    println!("| response_10 | {ours} | {first} | {theirs} |\n");
 }
 
 fn body_chunks() {

@@ -10,13 +10,13 @@
 //! ```
 
 use h1::Event;
-use h1_benches::{answer_204, hyper_way, read_buffer, warm_server, BROWSER_GET};
+use h1_benches::{answer_204, hyper_way, read_buffer, warm_server_after, BROWSER_GET};
 
 const ROUNDS: usize = 1000;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "h1".into());
-    let mut conn = warm_server(h1::Config::default());
+    let mut conn = warm_server_after(h1::Config::default(), BROWSER_GET);
     let mut fields = 0;
     for _ in 0..ROUNDS {
         let buf = read_buffer(BROWSER_GET);

@@ -47,6 +47,13 @@ Strict-Transport-Security: max-age=63072000\r\n\
 X-Request-Id: 7f3c9a52-1b2e-4d8f-9a6c-0e5b4d3c2a10\r\n\
 \r\n";
 
+/// [`RESPONSE_HEAD`] with its body: a whole response.
+pub fn response_with_body() -> Vec<u8> {
+    let mut out = RESPONSE_HEAD.to_vec();
+    out.resize(RESPONSE_HEAD.len() + 5120, b'x');
+    out
+}
+
 /// The number of requests in [`pipelined_gets`].
 pub const PIPELINED: usize = 100;
 
@@ -127,38 +134,57 @@ pub fn read_buffer(bytes: &[u8]) -> BytesMut {
 /// per-connection allocations (the exchange queue) are made: what a
 /// keep-alive connection looks like when the next request arrives.
 pub fn warm_server(config: h1::Config) -> Connection {
+    warm_server_after(config, SMALL_GET)
+}
+
+/// [`warm_server`], having served `previous` (a request without a body)
+/// twice: the steady state of a keep-alive client that sends the same
+/// fields on each request, as browsers and load generators do. From its
+/// second head on, a connection reuses the field names of the previous
+/// head where they recur at the same place.
+pub fn warm_server_after(config: h1::Config, previous: &[u8]) -> Connection {
     let mut conn = Connection::new(Role::Server, config);
-    conn.receive(SMALL_GET).expect("warm-up request");
-    loop {
-        match conn.poll_event().expect("warm-up request parses") {
-            Event::Request(_) => {}
-            Event::End => break,
-            other => panic!("unexpected warm-up event {other:?}"),
+    for _ in 0..2 {
+        conn.receive(previous).expect("warm-up request");
+        loop {
+            match conn.poll_event().expect("warm-up request parses") {
+                Event::Request(_) => {}
+                Event::End => break,
+                other => panic!("unexpected warm-up event {other:?}"),
+            }
         }
+        answer_204(&mut conn);
+        assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
     }
-    answer_204(&mut conn);
-    assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
     conn
 }
 
-/// A client connection that has received one response and sent a second
-/// GET: ready for the response head under test.
+/// A client connection that has received responses and sent one more GET:
+/// ready for the response head under test.
 pub fn warm_client() -> Connection {
+    warm_client_after(b"HTTP/1.1 204 No Content\r\n\r\n")
+}
+
+/// [`warm_client`], having received `previous` (a whole response, body
+/// included) to each of two GETs: the steady state of a server that sends
+/// the same fields on each response.
+pub fn warm_client_after(previous: &[u8]) -> Connection {
     let mut conn = Connection::new(Role::Client, h1::Config::default());
     let get = || {
         Request::get("http://example.com/")
             .body(())
             .expect("static request")
     };
-    conn.send_request(get()).expect("warm-up request");
-    conn.send_end().expect("warm-up request end");
-    conn.receive(b"HTTP/1.1 204 No Content\r\n\r\n")
-        .expect("warm-up response");
-    loop {
-        match conn.poll_event().expect("warm-up response parses") {
-            Event::Response(_) => {}
-            Event::End => break,
-            other => panic!("unexpected warm-up event {other:?}"),
+    for _ in 0..2 {
+        conn.send_request(get()).expect("warm-up request");
+        conn.send_end().expect("warm-up request end");
+        conn.receive(previous).expect("warm-up response");
+        loop {
+            match conn.poll_event().expect("warm-up response parses") {
+                Event::Response(_) | Event::Data(_) => {}
+                Event::End => break,
+                other => panic!("unexpected warm-up event {other:?}"),
+            }
         }
     }
     conn.send_request(get()).expect("request under test");

@@ -9,6 +9,9 @@ use bytes::Bytes;
 use h1::http::{HeaderMap, Request, Response};
 use h1::{Config, Connection, Error, Event, Role};
 
+/// Field lines as (lowercase name, value) pairs, in order.
+pub type Fields = Vec<(String, Vec<u8>)>;
+
 /// A comparable summary of an [`Event`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ev {
@@ -19,7 +22,7 @@ pub enum Ev {
         /// Request-target as a string.
         target: String,
         /// Field lines, lowercase names.
-        headers: Vec<(String, Vec<u8>)>,
+        headers: Fields,
     },
     /// An informational response head.
     Informational(u16),
@@ -28,12 +31,12 @@ pub enum Ev {
         /// Status code.
         status: u16,
         /// Field lines, lowercase names.
-        headers: Vec<(String, Vec<u8>)>,
+        headers: Fields,
     },
     /// Body bytes.
     Data(Vec<u8>),
     /// Trailer fields.
-    Trailers(Vec<(String, Vec<u8>)>),
+    Trailers(Fields),
     /// End of message.
     End,
     /// Switched protocols, with the leftover bytes.
@@ -65,13 +68,46 @@ impl Ev {
 }
 
 /// Field lines of a map, in order, for comparison.
-pub fn fields(map: &HeaderMap) -> Vec<(String, Vec<u8>)> {
+pub fn fields(map: &HeaderMap) -> Fields {
     map.iter()
         .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
         .collect()
 }
 
-fn summarize(event: Event) -> Option<Ev> {
+/// Field lines sorted by name; lines with the same name keep their order
+/// (it is significant, RFC 9110 section 5.3). The order of differently
+/// named fields is not, so comparisons may ignore it.
+pub fn by_name(mut fields: Fields) -> Fields {
+    fields.sort_by(|a, b| a.0.cmp(&b.0)); // stable
+    fields
+}
+
+/// Events with their field lists in [`by_name`] order.
+pub fn normalized(events: Vec<Ev>) -> Vec<Ev> {
+    events
+        .into_iter()
+        .map(|ev| match ev {
+            Ev::Request {
+                method,
+                target,
+                headers,
+            } => Ev::Request {
+                method,
+                target,
+                headers: by_name(headers),
+            },
+            Ev::Response { status, headers } => Ev::Response {
+                status,
+                headers: by_name(headers),
+            },
+            Ev::Trailers(t) => Ev::Trailers(by_name(t)),
+            ev => ev,
+        })
+        .collect()
+}
+
+/// A summary of a successful poll; `None` for `NeedData`.
+pub fn summarize(event: &Event) -> Option<Ev> {
     Some(match event {
         Event::Request(r) => Ev::Request {
             method: r.method().to_string(),
@@ -84,13 +120,13 @@ fn summarize(event: Event) -> Option<Ev> {
             headers: fields(r.headers()),
         },
         Event::Data(d) => Ev::Data(d.to_vec()),
-        Event::Trailers(t) => Ev::Trailers(fields(&t)),
+        Event::Trailers(t) => Ev::Trailers(fields(t)),
         Event::End => Ev::End,
         Event::Upgrade { leftover } => Ev::Upgrade(leftover.to_vec()),
         Event::Closed => Ev::Closed,
         Event::Paused => Ev::Paused,
         Event::NeedData => return None,
-        _ => unreachable!("h1-tests knows every event"),
+        other => unreachable!("h1-tests knows every event, not {other:?}"),
     })
 }
 
@@ -98,11 +134,21 @@ fn summarize(event: Event) -> Option<Ev> {
 /// event (closed, upgrade). `Paused` is recorded; `NeedData` is not.
 /// Bounded: a connection that kept producing events would be a bug.
 pub fn drain(conn: &mut Connection) -> Vec<Ev> {
+    drain_with(conn, |_| {})
+}
+
+/// [`drain`], calling `at_need_data` with the connection when it reports
+/// `NeedData` (which ends the drain): the place to check what it holds
+/// while it waits.
+pub fn drain_with(conn: &mut Connection, at_need_data: impl FnOnce(&Connection)) -> Vec<Ev> {
     let mut out = Vec::new();
     for _ in 0..100_000 {
         match conn.poll_event() {
-            Ok(event) => match summarize(event) {
-                None => return out,
+            Ok(event) => match summarize(&event) {
+                None => {
+                    at_need_data(conn);
+                    return out;
+                }
                 Some(ev) => {
                     let stop = matches!(ev, Ev::Paused | Ev::Closed | Ev::Upgrade(_));
                     out.push(ev);

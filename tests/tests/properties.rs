@@ -18,47 +18,13 @@
 use bytes::Bytes;
 use h1::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
 use h1::{Config, Connection, Error, Event, Role};
-use h1_tests::{drain, feed, merge_data, take_output, Ev, Pair};
+use h1_tests::{drain, feed, merge_data, normalized, take_output, Ev, Fields, Pair};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
-type Fields = Vec<(String, Vec<u8>)>;
-
 // ---- shared helpers ---------------------------------------------------------
-
-/// Field lines sorted by name; lines with the same name keep their order
-/// (it is significant, RFC 9110 section 5.3). The order of differently
-/// named fields is not, so comparisons ignore it.
-fn by_name(mut fields: Fields) -> Fields {
-    fields.sort_by(|a, b| a.0.cmp(&b.0)); // stable
-    fields
-}
-
-/// Events with their field lists in [`by_name`] order.
-fn normalized(events: Vec<Ev>) -> Vec<Ev> {
-    events
-        .into_iter()
-        .map(|ev| match ev {
-            Ev::Request {
-                method,
-                target,
-                headers,
-            } => Ev::Request {
-                method,
-                target,
-                headers: by_name(headers),
-            },
-            Ev::Response { status, headers } => Ev::Response {
-                status,
-                headers: by_name(headers),
-            },
-            Ev::Trailers(t) => Ev::Trailers(by_name(t)),
-            ev => ev,
-        })
-        .collect()
-}
 
 /// Sorted, deduplicated cut points within `0..=len` from random indices.
 fn cut_points(indices: &[Index], len: usize) -> Vec<usize> {

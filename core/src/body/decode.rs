@@ -55,6 +55,17 @@ impl Decoder {
         }
     }
 
+    /// The fast path: body data at the start of `buf` when it is plainly
+    /// there (see [`Chunked::plain_chunk`]), taken in one step. `None`:
+    /// nothing was consumed; [`decode`](Self::decode) decides.
+    #[inline]
+    pub(crate) fn plain_data(&mut self, buf: &mut BytesMut, config: &Config) -> Option<Bytes> {
+        match self {
+            Decoder::Chunked(c) => c.plain_chunk(buf, config),
+            _ => None,
+        }
+    }
+
     /// Takes the next step out of `buf`. `eof`: no more input will come.
     pub(crate) fn decode(
         &mut self,
@@ -102,6 +113,9 @@ impl Chunked {
                 Ok(Decoded::NeedData)
             }
         };
+        if let Some(data) = self.plain_chunk(buf, config) {
+            return Ok(Decoded::Data(data));
+        }
         let limits = &config.limits;
         loop {
             match self.state {
@@ -186,6 +200,55 @@ impl Chunked {
 }
 
 impl Chunked {
+    /// The fast path for the common shapes of chunked data, when the data
+    /// (or its start) is in `buf`: more of a chunk already begun; or the
+    /// CRLF ending the previous chunk's data (unless this is the first
+    /// chunk), a plain `HEX CRLF` size line, then data. Takes it in one
+    /// step and returns the data (a slice of `buf`). `None` when anything
+    /// else comes (the last chunk, extensions, a bare LF, an incomplete
+    /// line, no data yet, a limit reached): then nothing was consumed and
+    /// the general path decides, with the result it has for these bytes.
+    #[inline]
+    fn plain_chunk(&mut self, buf: &mut BytesMut, config: &Config) -> Option<Bytes> {
+        let skip = match self.state {
+            ChunkState::DataCrlf if buf.starts_with(b"\r\n") => 2,
+            ChunkState::Size if self.scanner.is_fresh() => 0,
+            ChunkState::Data(remaining) if !buf.is_empty() => {
+                let n = remaining.min(buf.len() as u64);
+                self.state = if n == remaining {
+                    ChunkState::DataCrlf
+                } else {
+                    ChunkState::Data(remaining - n)
+                };
+                return Some(buf.split_to(n as usize).freeze());
+            }
+            _ => return None,
+        };
+        let (size, line) = plain_chunk_line(&buf[skip..], config.limits.chunk_line)?;
+        let head = skip + line;
+        let available = (buf.len() - head) as u64;
+        let body_bytes = self.body_bytes.saturating_add(size);
+        if size == 0
+            || available == 0
+            || self.extension_bytes > config.limits.chunk_extensions
+            || config.limits.body_size.is_some_and(|max| body_bytes > max)
+        {
+            return None;
+        }
+        self.body_bytes = body_bytes;
+        let n = size.min(available);
+        self.state = if n == size {
+            ChunkState::DataCrlf
+        } else {
+            ChunkState::Data(size - n)
+        };
+        // One split for framing and data; the framing is then dropped
+        // from the front of the slice (which shares the buffer: no copy).
+        let mut data = buf.split_to(head + n as usize).freeze();
+        data.advance(head);
+        Some(data)
+    }
+
     /// Accounts for a chunk-size line: its extension bytes and the body
     /// size against the limits; then the chunk's data (or the trailers).
     fn start_chunk(&mut self, size: u64, extension: usize, config: &Config) -> Result<(), Error> {
@@ -213,20 +276,38 @@ impl Chunked {
 /// general path then decides.
 fn plain_chunk_line(buf: &[u8], max_len: usize) -> Option<(u64, usize)> {
     let mut size: u64 = 0;
-    for (i, &b) in buf.iter().enumerate().take(17) {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            b'\r' if i > 0 && buf.get(i + 1) == Some(&b'\n') && i + 2 <= max_len => {
-                return Some((size, i + 2));
-            }
-            _ => return None,
-        };
+    let mut i = 0;
+    loop {
+        let digit = HEX[usize::from(*buf.get(i)?)];
+        if digit > 0xf {
+            break;
+        }
+        if i == 16 {
+            return None;
+        }
         size = (size << 4) | u64::from(digit);
+        i += 1;
     }
-    None
+    let len = i + 2;
+    (i > 0 && buf.get(i..len) == Some(b"\r\n") && len <= max_len).then_some((size, len))
 }
+
+/// The value of each hex digit; `0xff` for every other byte.
+const HEX: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
 
 fn strip_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
@@ -424,6 +505,34 @@ mod tests {
             decode_all(b"2\r\nxy\r\n0\r\n\r\n", 3, &small).expect_err("limit"),
             LimitError::BodySize.into()
         );
+    }
+
+    #[test]
+    fn plain_chunks_split_anywhere() {
+        // Plain lines take the fast path when whole, the general one when
+        // split: same body, same limits, same errors, for every split.
+        let input = b"3\r\nabc\r\n10\r\n0123456789abcdef\r\n1\r\nz\r\n0\r\n\r\n";
+        let config = Config::default();
+        let mut limited = Config::default();
+        limited.limits.body_size = Some(19);
+        let mut lenient = Config::default();
+        lenient.lenient.bare_lf = true;
+        let bare = b"3\r\nabc\n2\r\nde\r\n0\r\n\r\n";
+        for step in 1..=input.len() {
+            let (body, trailers) = decode_all(input, step, &config).expect("valid");
+            assert_eq!(body, b"abc0123456789abcdefz");
+            assert!(trailers.is_none());
+            assert_eq!(
+                decode_all(input, step, &limited).expect_err("limit"),
+                LimitError::BodySize.into()
+            );
+            assert_eq!(
+                decode_all(bare, step, &config).expect_err("bare LF after data"),
+                ProtocolError::MissingChunkCrlf.into()
+            );
+            let (body, _) = decode_all(bare, step, &lenient).expect("lenient");
+            assert_eq!(body, b"abcde");
+        }
     }
 
     #[test]

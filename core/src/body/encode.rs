@@ -65,7 +65,7 @@ impl Encoder {
                 }
                 out.scratch().extend_from_slice(b"0\r\n");
                 match trailers {
-                    Some(t) => encode::fields(out.scratch(), &[], t, &[]),
+                    Some(t) => encode::fields(out.scratch(), 0, &[], t, &[]),
                     None => out.scratch().extend_from_slice(b"\r\n"),
                 }
                 out.flush_scratch();

@@ -129,6 +129,8 @@ pub struct Connection {
     date: Option<(u64, HeaderValue)>,
     timer_kind: Option<TimerKind>,
     timer_id: u64,
+    /// The field names of the last head received, reused for the next.
+    names: parse::NameCache,
 }
 
 impl Connection {
@@ -151,6 +153,7 @@ impl Connection {
             date: None,
             timer_kind: None,
             timer_id: 0,
+            names: parse::NameCache::default(),
         };
         conn.refresh_timer();
         conn
@@ -276,9 +279,15 @@ impl Connection {
     // ---- input ---------------------------------------------------------
 
     /// Hands in received bytes, copying them into the receive buffer.
+    #[inline]
     pub fn receive(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.accepts_input(data.len())? {
-            self.buf.extend_from_slice(data);
+            match data {
+                // A peer that sends a byte at a time (a slow-head attack
+                // does): stored without a call to copy it.
+                [byte] => self.buf.extend_from_slice(&[*byte]),
+                _ => self.buf.extend_from_slice(data),
+            }
         }
         Ok(())
     }
@@ -320,6 +329,7 @@ impl Connection {
     }
 
     /// Whether input of `len` bytes is to be kept, or refused.
+    #[inline]
     fn accepts_input(&mut self, len: usize) -> Result<bool, Error> {
         if len == 0 {
             return Ok(false);
@@ -367,7 +377,30 @@ impl Connection {
     /// The next event from the received bytes. Call it until it returns
     /// [`Event::NeedData`] or [`Event::Paused`]. Errors from the peer are
     /// sticky: once returned, they are returned again.
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Event, Error> {
+        // A head arriving a few bytes at a time, inside its field lines:
+        // nothing to decide but its length, and nothing the timer depends
+        // on changes (the head had begun before these bytes came). Decided
+        // here, inline, as cheaply as the bytes were handed in.
+        if let Recv::Head(scanner) = &mut self.recv {
+            if !self.eof && scanner.trickle(&self.buf, self.config.limits.head_size) {
+                return Ok(Event::NeedData);
+            }
+        }
+        self.poll_any_event()
+    }
+
+    #[inline(never)]
+    fn poll_any_event(&mut self) -> Result<Event, Error> {
+        // Body data plainly framed (most chunks of a chunked body): taken
+        // here, without the general dispatch of `next_event`.
+        if let Recv::Body(decoder) = &mut self.recv {
+            if let Some(data) = decoder.plain_data(&mut self.buf, &self.config) {
+                self.refresh_timer();
+                return Ok(Event::Data(data));
+            }
+        }
         let result = self.next_event();
         self.refresh_timer();
         result
@@ -496,7 +529,8 @@ impl Connection {
     fn request_head(&mut self, raw: parse::RawRequest) -> Result<Event, Error> {
         let head = self.buf.split_to(raw.len).freeze();
         self.heads_received += 1;
-        let (req, info) = parse::request(head, &raw, &self.config).map_err(|e| self.fail(e))?;
+        let (req, info) =
+            parse::request(head, &raw, &self.config, &mut self.names).map_err(|e| self.fail(e))?;
         let mut x = Exchange {
             head: info.head,
             connect: info.connect,
@@ -523,7 +557,7 @@ impl Connection {
             head: front.head,
             connect: front.connect,
         };
-        let (res, info) = parse::response(raw, section, asked, &self.config)?;
+        let (res, info) = parse::response(raw, section, asked, &self.config, &mut self.names)?;
         let status = info.status;
         if status == StatusCode::SWITCHING_PROTOCOLS {
             if !front.upgrade {
@@ -752,7 +786,8 @@ impl Connection {
 
         let out = self.output.scratch();
         encode::request_line(out, parts.method.as_str().as_bytes(), target.as_bytes(), http10);
-        encode::fields(out, &leading, headers, &[]);
+        let leading_len: usize = leading.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
+        encode::fields(out, fields_sent.lines_len + leading_len, &leading, headers, &[]);
         self.output.flush_scratch();
         self.exchanges.push_back(x);
         self.discard_body = false;
@@ -802,7 +837,7 @@ impl Connection {
                 return Err(Misuse::InformationalToHttp10.into());
             }
             fields_sent.forbid_framing()?;
-            self.write_status(status, headers, fields_sent.date, &[]);
+            self.write_status(status, headers, &fields_sent, &[]);
             if let Some(cur) = self.exchanges.front_mut() {
                 cur.continue_sent |= status == StatusCode::CONTINUE;
             }
@@ -821,7 +856,7 @@ impl Connection {
                 return Err(Misuse::SwitchBeforeRequestBody.into());
             }
             fields_sent.forbid_framing()?;
-            self.write_status(status, headers, fields_sent.date, &[]);
+            self.write_status(status, headers, &fields_sent, &[]);
             self.switch();
             self.refresh_timer();
             return Ok(());
@@ -865,7 +900,7 @@ impl Connection {
             extra.push((b"connection", b"keep-alive"));
         }
         x.final_sent = true;
-        self.write_status(status, headers, fields_sent.date, &extra);
+        self.write_status(status, headers, &fields_sent, &extra);
         match self.exchanges.front_mut() {
             Some(cur) => *cur = x,
             None => self.exchanges.push_back(x),
@@ -924,23 +959,20 @@ impl Connection {
         &mut self,
         status: StatusCode,
         headers: &HeaderMap,
-        has_date: bool,
+        sent: &Outgoing<'_>,
         extra: &[(&[u8], &[u8])],
     ) {
-        let date = match &self.date {
-            Some((_, value)) if !status.is_informational() && !has_date => Some(value.clone()),
-            _ => None,
-        };
+        let mut lines: SmallVec<[(&[u8], &[u8]); 3]> = extra.iter().copied().collect();
+        match &self.date {
+            Some((_, value)) if !status.is_informational() && !sent.date => {
+                lines.push((b"date", value.as_bytes()));
+            }
+            _ => {}
+        }
+        let lines_len: usize = lines.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
         let out = self.output.scratch();
         encode::status_line(out, status);
-        match &date {
-            Some(value) => {
-                let mut with_date: smallvec::SmallVec<[(&[u8], &[u8]); 3]> = extra.iter().copied().collect();
-                with_date.push((b"date", value.as_bytes()));
-                encode::fields(out, &[], headers, &with_date);
-            }
-            None => encode::fields(out, &[], headers, extra),
-        }
+        encode::fields(out, sent.lines_len + lines_len, &[], headers, &lines);
         self.output.flush_scratch();
     }
 
@@ -1063,6 +1095,8 @@ struct Outgoing<'a> {
     upgrade: bool,
     expect_continue: bool,
     date: bool,
+    /// The bytes of the field lines as they will be written.
+    lines_len: usize,
 }
 
 impl<'a> Outgoing<'a> {
@@ -1075,12 +1109,14 @@ impl<'a> Outgoing<'a> {
             upgrade: false,
             expect_continue: false,
             date: false,
+            lines_len: 0,
         };
         for (name, value) in headers {
             let value = value.as_bytes();
             if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
                 return Err(Misuse::InvalidField);
             }
+            out.lines_len += encode::field_line_len(name.as_str().as_bytes(), value);
             if name == header::CONTENT_LENGTH {
                 out.content_length.push(value);
             } else if name == header::TRANSFER_ENCODING {

@@ -1,7 +1,7 @@
 //! Writing heads. The connection decides framing and the fields it adds;
 //! these functions only serialize and refuse what cannot be serialized.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use http::{HeaderMap, StatusCode};
 
 use crate::error::Misuse;
@@ -23,10 +23,10 @@ pub(crate) fn check_fields(headers: &HeaderMap) -> Result<(), Misuse> {
 /// Writes `method SP target SP version CRLF`.
 pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], http10: bool) {
     dst.reserve(method.len() + target.len() + 12);
-    dst.put_slice(method);
-    dst.put_u8(b' ');
-    dst.put_slice(target);
-    dst.put_slice(if http10 {
+    dst.extend_from_slice(method);
+    dst.extend_from_slice(b" ");
+    dst.extend_from_slice(target);
+    dst.extend_from_slice(if http10 {
         b" HTTP/1.0\r\n"
     } else {
         b" HTTP/1.1\r\n"
@@ -37,21 +37,31 @@ pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], htt
 pub(crate) fn status_line(dst: &mut BytesMut, status: StatusCode) {
     let reason = status.canonical_reason().unwrap_or("").as_bytes();
     dst.reserve(15 + reason.len());
-    dst.put_slice(b"HTTP/1.1 ");
-    dst.put_slice(status.as_str().as_bytes());
-    dst.put_u8(b' ');
-    dst.put_slice(reason);
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(b"HTTP/1.1 ");
+    dst.extend_from_slice(status.as_str().as_bytes());
+    dst.extend_from_slice(b" ");
+    dst.extend_from_slice(reason);
+    dst.extend_from_slice(b"\r\n");
+}
+
+/// The bytes [`fields`] writes for `headers` alone (each line, not the
+/// empty line that ends the section).
+pub(crate) fn field_line_len(name: &[u8], value: &[u8]) -> usize {
+    name.len() + value.len() + 4
 }
 
 /// Writes the `leading` lines, each field line, then the `trailing` lines,
-/// then the empty line.
+/// then the empty line. `reserve` is room to make first (the lengths of
+/// the lines, when known), so that the lines are copied without further
+/// checks for room.
 pub(crate) fn fields(
     dst: &mut BytesMut,
+    reserve: usize,
     leading: &[(&[u8], &[u8])],
     headers: &HeaderMap,
     trailing: &[(&[u8], &[u8])],
 ) {
+    dst.reserve(reserve + 2);
     for (name, value) in leading {
         field(dst, name, value);
     }
@@ -61,13 +71,13 @@ pub(crate) fn fields(
     for (name, value) in trailing {
         field(dst, name, value);
     }
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(b"\r\n");
 }
 
+#[inline]
 fn field(dst: &mut BytesMut, name: &[u8], value: &[u8]) {
-    dst.reserve(name.len() + value.len() + 4);
-    dst.put_slice(name);
-    dst.put_slice(b": ");
-    dst.put_slice(value);
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(name);
+    dst.extend_from_slice(b": ");
+    dst.extend_from_slice(value);
+    dst.extend_from_slice(b"\r\n");
 }

@@ -57,17 +57,124 @@ struct Governing<'a> {
     expect_continue: bool,
 }
 
+/// The field names of the last head read on a connection, by position.
+///
+/// A peer sends much the same fields in the same order on each request of a
+/// connection (a browser, a load balancer, a client library). A name found
+/// again at its position is a clone of the one built before: no second
+/// lookup in the standard table and, for a name outside it, no second
+/// allocation. Any other name is built as usual and takes the place.
+///
+/// The first head of a connection is not remembered: a connection that
+/// carries one message (HTTP/1.0, `connection: close`) would pay for the
+/// cache (its vector, and a shared copy of each name outside the table)
+/// without using it.
+#[derive(Debug, Default)]
+pub(crate) struct NameCache {
+    names: Vec<HeaderName>,
+    /// Whether a head has been read before: only then are names kept.
+    warm: bool,
+}
+
+impl NameCache {
+    /// Positions remembered: names further down a head are built each time.
+    const LEN: usize = 32;
+
+    /// Starts a head of `fields` fields: room for them, made at once, from
+    /// the second head on. Returns whether names are to be kept.
+    fn start(&mut self, fields: usize) -> bool {
+        if !self.warm {
+            self.warm = true;
+            return false;
+        }
+        let want = fields.min(Self::LEN);
+        if want > self.names.capacity() {
+            self.names.reserve_exact(want - self.names.len());
+        }
+        true
+    }
+
+    #[inline]
+    fn name(&mut self, at: usize, raw: &[u8]) -> Result<HeaderName, ProtocolError> {
+        if let Some(known) = self.names.get(at) {
+            // `known` is lowercase; `raw` is a token (httparse checked it),
+            // so matching it without regard to case means it names `known`.
+            if eq_lowercase(known.as_str().as_bytes(), raw) {
+                return Ok(known.clone());
+            }
+        }
+        self.learn(at, raw)
+    }
+
+    /// Builds a name not found at its place, and remembers it there.
+    #[inline(never)]
+    fn learn(&mut self, at: usize, raw: &[u8]) -> Result<HeaderName, ProtocolError> {
+        let name = HeaderName::from_bytes(raw).map_err(|_| ProtocolError::InvalidFieldName)?;
+        if let Some(slot) = self.names.get_mut(at) {
+            *slot = name.clone();
+        } else if at == self.names.len() && at < Self::LEN {
+            self.names.push(name.clone());
+        }
+        Ok(name)
+    }
+}
+
+/// Whether `raw`, lowercased, equals `lower`: eight bytes at a time, the
+/// last word overlapping the one before it.
+fn eq_lowercase(lower: &[u8], raw: &[u8]) -> bool {
+    let n = raw.len();
+    if lower.len() != n {
+        return false;
+    }
+    if n < 8 {
+        return lower.iter().zip(raw).all(|(&l, &r)| l == r.to_ascii_lowercase());
+    }
+    let word = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let mut at = 0;
+    while at + 8 < n {
+        if word(lower, at) != to_lower_word(word(raw, at)) {
+            return false;
+        }
+        at += 8;
+    }
+    word(lower, n - 8) == to_lower_word(word(raw, n - 8))
+}
+
+/// ASCII lowercase of eight bytes at once: `A`..=`Z` gain 0x20, every other
+/// byte is left as it is.
+fn to_lower_word(w: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low7 = w & !HIGH;
+    // Per byte, no carry between bytes (0x7f + 0x3f < 0x100): the high bit
+    // says `>= b'A'`, and in the second `> b'Z'`.
+    let from_a = low7 + ONES * u64::from(0x80 - b'A');
+    let past_z = low7 + ONES * u64::from(0x80 - b'Z' - 1);
+    let upper = from_a & !past_z & !w & HIGH;
+    w | (upper >> 2)
+}
+
 /// Builds the header map from field lines given as ranges of `head` (name,
 /// value), each value a slice of `head`, and gathers the governing fields.
+/// Names come through `names` when given.
 fn header_map<'h>(
     head: &'h Bytes,
     fields: impl ExactSizeIterator<Item = (Range<usize>, Range<usize>)>,
+    mut names: Option<&mut NameCache>,
 ) -> Result<(HeaderMap, Governing<'h>), ProtocolError> {
     let mut map = HeaderMap::with_capacity(fields.len());
     let mut gov = Governing::default();
-    for (name, value) in fields {
+    if let Some(cache) = names.as_deref_mut() {
+        if !cache.start(fields.len()) {
+            names = None;
+        }
+    }
+    for (at, (name, value)) in fields.enumerate() {
         let raw: &'h [u8] = &head[value.clone()];
-        let name = HeaderName::from_bytes(&head[name]).map_err(|_| ProtocolError::InvalidFieldName)?;
+        let name = match names.as_deref_mut() {
+            Some(names) => names.name(at, &head[name])?,
+            None => HeaderName::from_bytes(&head[name]).map_err(|_| ProtocolError::InvalidFieldName)?,
+        };
         let value = HeaderValue::from_maybe_shared(head.slice(value))
             .map_err(|_| ProtocolError::InvalidFieldValue)?;
         if name == header::CONTENT_LENGTH {
@@ -240,11 +347,12 @@ pub(crate) fn request(
     head: Bytes,
     raw: &RawRequest,
     config: &Config,
+    names: &mut NameCache,
 ) -> Result<(Request<()>, RequestInfo), Error> {
     let method = Method::from_bytes(&head[raw.method.clone()]).map_err(|_| ProtocolError::InvalidMethod)?;
     let http10 = raw.minor == 0;
     let uri = request_target(&method, &head, raw.target.clone())?;
-    let (headers, gov) = header_map(&head, raw.fields.iter().cloned())?;
+    let (headers, gov) = header_map(&head, raw.fields.iter().cloned(), Some(names))?;
 
     match gov.hosts.as_slice() {
         [] if !http10 => return Err(ProtocolError::MissingHost.into()),
@@ -349,6 +457,7 @@ pub(crate) fn response(
     section: Section,
     asked: Asked,
     config: &Config,
+    names: &mut NameCache,
 ) -> Result<(Response<()>, ResponseInfo), Error> {
     let line_len = first_line(&buf).len();
     if line_len < 8 {
@@ -376,7 +485,7 @@ pub(crate) fn response(
     };
     let status = StatusCode::from_u16(code).map_err(|_| ProtocolError::InvalidStatusLine)?;
     let http10 = minor == 0;
-    let (headers, gov) = header_map(&head, field_ranges(&head, parsed.headers))?;
+    let (headers, gov) = header_map(&head, field_ranges(&head, parsed.headers), Some(names))?;
 
     let bodiless = status.is_informational()
         || asked.head
@@ -458,8 +567,59 @@ pub(crate) fn trailers(buf: BytesMut, section: Section) -> Result<HeaderMap, Err
     let mut slots: SmallVec<[httparse::Header<'_>; 8]> =
         SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
     match httparse::parse_headers(&head, &mut slots) {
-        Ok(httparse::Status::Complete((_, parsed))) => Ok(header_map(&head, field_ranges(&head, parsed))?.0),
+        Ok(httparse::Status::Complete((_, parsed))) => {
+            Ok(header_map(&head, field_ranges(&head, parsed), None)?.0)
+        }
         Ok(httparse::Status::Partial) => Err(ProtocolError::InvalidFieldName.into()),
         Err(e) => Err(map_httparse(e, true)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lowercase_word_matches_the_bytewise_rule_for_every_byte() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"xY-Z09a_";
+                bytes[at] = b;
+                let want: Vec<u8> = bytes.iter().map(u8::to_ascii_lowercase).collect();
+                let got = to_lower_word(u64::from_le_bytes(bytes)).to_le_bytes();
+                assert_eq!(got.as_slice(), want.as_slice(), "byte {b:#04x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn lowercase_comparison() {
+        assert!(eq_lowercase(b"sec-fetch-dest", b"Sec-Fetch-Dest"));
+        assert!(eq_lowercase(b"host", b"HOST"));
+        assert!(eq_lowercase(b"", b""));
+        assert!(!eq_lowercase(b"sec-fetch-dest", b"Sec-Fetch-Desk"));
+        assert!(!eq_lowercase(b"sec-fetch-dest", b"Sec-Fetch-Des"));
+        // `^` and `~` differ only in bit 0x20: neither is a letter.
+        assert!(!eq_lowercase(b"a~b", b"a^b"));
+        assert!(!eq_lowercase(b"abcdefgh~", b"ABCDEFGH^"));
+        assert!(!eq_lowercase(b"x-abcdef~1", b"X-ABCDEF^1"));
+    }
+
+    #[test]
+    fn names_are_reused_by_position_and_replaced_when_they_differ() {
+        let mut cache = NameCache::default();
+        assert!(!cache.start(1), "the first head is not remembered");
+        assert!(cache.start(1));
+        let a = cache.name(0, b"X-Custom").expect("valid");
+        let b = cache.name(0, b"x-CUSTOM").expect("valid");
+        assert_eq!(a, b);
+        assert_eq!(b.as_str(), "x-custom");
+        let c = cache.name(0, b"Accept").expect("valid");
+        assert_eq!(c, header::ACCEPT);
+        assert_eq!(cache.name(0, b"accept").expect("valid"), header::ACCEPT);
+        // A position past the end is built without being remembered.
+        assert_eq!(cache.name(5, b"Host").expect("valid"), header::HOST);
+        assert_eq!(cache.names.len(), 1);
+        assert!(cache.name(1, b"bad name").is_err());
     }
 }

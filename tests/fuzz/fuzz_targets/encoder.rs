@@ -16,7 +16,8 @@ use arbitrary::Arbitrary;
 use h1::http::header::{HeaderName, HeaderValue};
 use h1::http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 use h1::{Config, Connection, Error, ProtocolError, Role, State};
-use h1_fuzz::{by_name, bytes, drain, fields, take_output, Ev, Fields};
+use h1_fuzz::{bytes, drain_checked};
+use h1_tests::{by_name, fields, merge_data, take_output, Ev, Fields};
 use libfuzzer_sys::fuzz_target;
 
 // ---- generated pieces -------------------------------------------------------
@@ -323,7 +324,7 @@ fn transfer(from: &mut Connection, to: &mut Connection) -> Vec<Ev> {
             panic!("peer refused the bytes: {e:?}");
         }
     }
-    drain(to)
+    drain_checked(to)
 }
 
 /// After a refusal, what was queued before it is a valid prefix: the peer
@@ -474,7 +475,7 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
         );
         got.extend(transfer(client, server));
     }
-    let got = h1_fuzz::merge_data(got);
+    let got = merge_data(got);
     if let Some(Ev::Error(e)) = got.last() {
         if *e == Error::Protocol(ProtocolError::UnsupportedTransferCoding) && other_codings(&headers) {
             // The server does not implement the coding (RFC 9112 section 6.1: 501).
@@ -558,7 +559,7 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
     if eof {
         client.receive_eof().expect("client takes the end of input");
     }
-    let got = drain(client);
+    let got = drain_checked(client);
     let Some((
         Ev::Response {
             status: got_status,

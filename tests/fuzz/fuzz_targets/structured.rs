@@ -12,7 +12,8 @@
 
 use arbitrary::Arbitrary;
 use h1::{Config, Connection, Role};
-use h1_fuzz::{client_with, cut_points, normalized, split_invariant, ClientRequest, Ev, Fields};
+use h1_fuzz::{client_with, cut_points, split_invariant, ClientRequest};
+use h1_tests::{normalized, Ev, Fields};
 use libfuzzer_sys::fuzz_target;
 
 /// Limits the model stays within (see the caps below), small enough that

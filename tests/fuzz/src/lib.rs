@@ -1,6 +1,7 @@
-//! Shared machinery for the h1 fuzz targets: comparable event summaries,
-//! a checked driver that feeds bytes to a connection in pieces, and the
-//! properties every target asserts.
+//! Shared machinery for the h1 fuzz targets: a checked driver that feeds
+//! bytes to a connection in pieces, and the properties every target
+//! asserts. Event summaries ([`Ev`]) and the plain helpers come from
+//! `h1-tests`.
 //!
 //! Properties checked by [`Driver`] on every input:
 //!
@@ -13,129 +14,9 @@
 //! - (by the targets) the events do not depend on how the input was split.
 
 use h1::bytes::Bytes;
-use h1::http::{HeaderMap, Method, Request, Response};
+use h1::http::{Method, Request, Response};
 use h1::{Config, Connection, Error, Event, Misuse, Role};
-
-/// Field lines as (lowercase name, value) pairs, in the map's order.
-pub type Fields = Vec<(String, Vec<u8>)>;
-
-/// A comparable summary of an [`Event`] (or a receive error).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ev {
-    /// A request head.
-    Request {
-        /// Method.
-        method: String,
-        /// Request-target, as the `Uri` displays it.
-        target: String,
-        /// Field lines.
-        headers: Fields,
-    },
-    /// An informational response (status only).
-    Informational(u16),
-    /// A final response head (or a 101).
-    Response {
-        /// Status code.
-        status: u16,
-        /// Field lines.
-        headers: Fields,
-    },
-    /// Body bytes.
-    Data(Vec<u8>),
-    /// Trailer fields.
-    Trailers(Fields),
-    /// End of a message.
-    End,
-    /// Switched protocols, with the leftover bytes.
-    Upgrade(Vec<u8>),
-    /// The peer closed at a message boundary.
-    Closed,
-    /// A receive error.
-    Error(Error),
-}
-
-/// Field lines of a map, in order.
-pub fn fields(map: &HeaderMap) -> Fields {
-    map.iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-        .collect()
-}
-
-/// Field lines sorted by name; lines with the same name keep their order.
-pub fn by_name(mut f: Fields) -> Fields {
-    f.sort_by(|a, b| a.0.cmp(&b.0));
-    f
-}
-
-/// Events with their field lists in [`by_name`] order (the order of
-/// differently named fields is not significant).
-pub fn normalized(events: Vec<Ev>) -> Vec<Ev> {
-    events
-        .into_iter()
-        .map(|ev| match ev {
-            Ev::Request {
-                method,
-                target,
-                headers,
-            } => Ev::Request {
-                method,
-                target,
-                headers: by_name(headers),
-            },
-            Ev::Response { status, headers } => Ev::Response {
-                status,
-                headers: by_name(headers),
-            },
-            Ev::Trailers(t) => Ev::Trailers(by_name(t)),
-            ev => ev,
-        })
-        .collect()
-}
-
-/// Merges adjacent `Data` events and drops empty ones.
-pub fn merge_data(events: Vec<Ev>) -> Vec<Ev> {
-    let mut out: Vec<Ev> = Vec::with_capacity(events.len());
-    for ev in events {
-        match (out.last_mut(), ev) {
-            (Some(Ev::Data(prev)), Ev::Data(more)) => prev.extend_from_slice(&more),
-            (_, Ev::Data(d)) if d.is_empty() => {}
-            (_, ev) => out.push(ev),
-        }
-    }
-    out
-}
-
-/// Everything `conn` wants to write, concatenated.
-pub fn take_output(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(b) = conn.poll_transmit() {
-        out.extend_from_slice(&b);
-    }
-    out
-}
-
-/// A summary of a successful poll; `None` for `NeedData` and `Paused`.
-pub fn summarize(event: &Event) -> Option<Ev> {
-    Some(match event {
-        Event::Request(r) => Ev::Request {
-            method: r.method().to_string(),
-            target: r.uri().to_string(),
-            headers: fields(r.headers()),
-        },
-        Event::Informational(r) => Ev::Informational(r.status().as_u16()),
-        Event::Response(r) => Ev::Response {
-            status: r.status().as_u16(),
-            headers: fields(r.headers()),
-        },
-        Event::Data(d) => Ev::Data(d.to_vec()),
-        Event::Trailers(t) => Ev::Trailers(fields(t)),
-        Event::End => Ev::End,
-        Event::Upgrade { leftover } => Ev::Upgrade(leftover.to_vec()),
-        Event::Closed => Ev::Closed,
-        Event::NeedData | Event::Paused => return None,
-        other => panic!("unknown event {other:?}"),
-    })
-}
+use h1_tests::{drain_with, merge_data, summarize, take_output, Ev};
 
 /// Slack over the largest section limit: a parser may notice a limit only
 /// once a line's CR LF arrives.
@@ -335,7 +216,7 @@ impl Driver {
                 Ok(event) => event,
                 Err(e) => return self.failed(e),
             };
-            if let Some(ev) = summarize(&event) {
+            if let Some(ev) = summarize(&event).filter(|ev| *ev != Ev::Paused) {
                 assert!(!self.upgraded, "event after the upgrade: {ev:?}");
                 self.events.push(ev);
             }
@@ -452,32 +333,16 @@ pub fn bytes(data: &[u8]) -> Bytes {
     Bytes::copy_from_slice(data)
 }
 
-/// Polls `conn` until it needs data, pauses, errs or reports a terminal
-/// event, checking the buffer bound at `NeedData`. Data merged.
-pub fn drain(conn: &mut Connection) -> Vec<Ev> {
+/// [`h1_tests::drain`] checking the buffer bound at `NeedData`, with the
+/// final `Paused` left out and data merged.
+pub fn drain_checked(conn: &mut Connection) -> Vec<Ev> {
     let bound = buffer_bound(conn.config());
-    let mut out = Vec::new();
-    for _ in 0..100_000 {
-        match conn.poll_event() {
-            Ok(Event::NeedData) => {
-                let held = conn.buffered_len();
-                assert!(held <= bound, "holds {held} bytes at NeedData, bound {bound}");
-                return merge_data(out);
-            }
-            Ok(Event::Paused) => return merge_data(out),
-            Ok(event) => {
-                let ev = summarize(&event).expect("reported event");
-                let stop = matches!(ev, Ev::Closed | Ev::Upgrade(_));
-                out.push(ev);
-                if stop {
-                    return merge_data(out);
-                }
-            }
-            Err(e) => {
-                out.push(Ev::Error(e));
-                return merge_data(out);
-            }
-        }
+    let mut out = drain_with(conn, |conn| {
+        let held = conn.buffered_len();
+        assert!(held <= bound, "holds {held} bytes at NeedData, bound {bound}");
+    });
+    if out.last() == Some(&Ev::Paused) {
+        out.pop();
     }
-    panic!("poll_event did not settle in 100000 steps");
+    merge_data(out)
 }
