@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each example uses the part its runtime needs
 
 use h1::bytes::Bytes;
-use h1::http::{header, HeaderMap, Method, Request, Response, StatusCode, Version};
+use h1::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
 
 /// What the echo server does with a request.
 pub enum Route {
@@ -34,8 +34,9 @@ pub fn route(req: &Request<()>) -> Route {
     Route::Echo
 }
 
-/// The answer to a plaintext or echo route: the head and the body to send
-/// (empty for HEAD). `body` and `trailers` are what the request carried.
+/// The answer to a plaintext or echo route: the head and the whole body,
+/// for `send_full` (which adds the `content-length`, and sends no body to
+/// HEAD). `body` and `trailers` are what the request carried.
 pub fn answer(
     route: &Route,
     req: &Request<()>,
@@ -46,16 +47,9 @@ pub fn answer(
         Route::Plaintext => ("text/plain", Bytes::from_static(PLAINTEXT)),
         _ => ("application/json", Bytes::from(echo_json(req, body, trailers))),
     };
-    let res = Response::builder()
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::CONTENT_LENGTH, payload.len())
-        .body(())
-        .expect("static response");
-    let payload = if req.method() == Method::HEAD {
-        Bytes::new()
-    } else {
-        payload
-    };
+    let mut res = Response::new(());
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     (res, payload)
 }
 
@@ -175,11 +169,7 @@ macro_rules! async_handler {
                     }
                 }
                 let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
-                conn.send_response(res).await?;
-                if !payload.is_empty() {
-                    conn.send_data(payload).await?;
-                }
-                conn.send_end().await
+                conn.send_full(res, payload).await
             }
         }
     };

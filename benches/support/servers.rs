@@ -62,18 +62,13 @@ pub async fn h1_plaintext<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) {
     let _ = h1_tokio::serve(io, h1::Config::default(), async |req, conn| {
         let mut res = Response::new(());
         if is_plaintext(req) {
-            let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(PLAINTEXT.len()));
-            conn.send_response(res).await?;
-            conn.send_data(Bytes::from_static(PLAINTEXT)).await?;
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            conn.send_full(res, Bytes::from_static(PLAINTEXT)).await
         } else {
             *res.status_mut() = StatusCode::NOT_FOUND;
-            res.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-            conn.send_response(res).await?;
+            conn.send_full(res, Bytes::new()).await
         }
-        conn.send_end().await
     })
     .await;
 }

@@ -78,6 +78,138 @@ fn response_with_content_length_goes_as_is() {
     assert!(!conn.wants_close());
 }
 
+// ---- whole responses in one call -------------------------------------------
+
+#[test]
+fn full_response_is_framed_by_a_length_the_connection_writes() {
+    let mut conn = server_with(GET11);
+    conn.send_full_response(
+        response(200, &[("content-type", "text/plain")]),
+        Bytes::from_static(b"hello"),
+    )
+    .expect("full response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello")
+    );
+    assert_eq!(conn.our_state(), State::Idle, "the message is complete");
+    assert!(!conn.wants_close());
+    // Lengths of every width, including 0 and the largest digits.
+    for (len, text) in [(0, "0"), (9, "9"), (10, "10"), (1234567, "1234567")] {
+        let mut conn = server_with(GET11);
+        conn.send_full_response(response(200, &[]), Bytes::from(vec![b'x'; len]))
+            .expect("full response");
+        let (start, fields, body) = split(&take_output(&mut conn));
+        assert_eq!(start, "HTTP/1.1 200 OK");
+        assert_eq!(fields, vec![format!("content-length: {text}")]);
+        assert_eq!(body.len(), len);
+    }
+}
+
+#[test]
+fn full_response_to_head_announces_the_length_and_sends_no_body() {
+    let mut conn = server_with(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+    conn.send_full_response(response(200, &[]), Bytes::from_static(b"hello"))
+        .expect("full response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
+    );
+    assert_eq!(conn.our_state(), State::Idle);
+}
+
+#[test]
+fn full_response_keeps_its_own_framing() {
+    // A matching Content-Length is used as given, not written twice.
+    let mut conn = server_with(GET11);
+    conn.send_full_response(
+        response(200, &[("content-length", "5")]),
+        Bytes::from_static(b"hello"),
+    )
+    .expect("full response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+    );
+    // A declared length the body does not match is refused as for send_data.
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_full_response(
+            response(200, &[("content-length", "3")]),
+            Bytes::from_static(b"hello")
+        ),
+        misuse(Misuse::BodyTooLong { declared: 3 })
+    );
+    // Chunked when the response asks for it.
+    let mut conn = server_with(GET11);
+    conn.send_full_response(
+        response(200, &[("transfer-encoding", "chunked")]),
+        Bytes::from_static(b"hello"),
+    )
+    .expect("full response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    );
+}
+
+#[test]
+fn full_response_to_http10_keeps_alive_only_when_asked() {
+    let mut conn = server_with(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    conn.send_full_response(response(200, &[]), Bytes::from_static(b"hi"))
+        .expect("full response");
+    let (_, fields, body) = split(&take_output(&mut conn));
+    assert_eq!(fields, vec!["connection: keep-alive", "content-length: 2"]);
+    assert_eq!(body, b"hi");
+    assert!(!conn.wants_close());
+
+    let mut conn = server_with(GET10);
+    conn.send_full_response(response(200, &[]), Bytes::from_static(b"hi"))
+        .expect("full response");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(fields, vec!["connection: close", "content-length: 2"]);
+    assert!(conn.wants_close());
+}
+
+#[test]
+fn full_response_refuses_bodies_where_none_may_go_and_1xx() {
+    for status in [204, 304] {
+        let mut conn = server_with(GET11);
+        assert_eq!(
+            conn.send_full_response(response(status, &[]), Bytes::from_static(b"x")),
+            misuse(Misuse::BodyNotAllowed),
+            "{status}"
+        );
+        assert!(!conn.has_output(), "nothing queued for a refused {status}");
+        // Empty, they go without any length (RFC 9110 8.6).
+        conn.send_full_response(response(status, &[]), Bytes::new())
+            .expect("bodiless");
+        let (_, fields, body) = split(&take_output(&mut conn));
+        assert!(
+            fields.iter().all(|f| !f.starts_with("content-length")),
+            "{fields:?}"
+        );
+        assert!(body.is_empty());
+        assert_eq!(conn.our_state(), State::Idle);
+    }
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_full_response(response(103, &[]), Bytes::new()),
+        misuse(Misuse::InvalidStatus)
+    );
+    assert!(!conn.has_output());
+    // A 2xx to CONNECT switches: no body, no length, and the tunnel opens.
+    let mut conn = server_with(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
+    assert_eq!(
+        conn.send_full_response(response(200, &[]), Bytes::from_static(b"x")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+    conn.send_full_response(response(200, &[]), Bytes::new())
+        .expect("tunnel");
+    assert_eq!(esc(take_output(&mut conn)), esc(b"HTTP/1.1 200 OK\r\n\r\n"));
+    assert_eq!(conn.our_state(), State::SwitchedProtocol);
+}
+
 #[test]
 fn response_without_length_to_http11_is_chunked() {
     let mut conn = server_with(GET11);

@@ -40,11 +40,7 @@ fn connection(socket: TcpStream) -> Result<(), h1_blocking::Error> {
                 }
             }
             let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
-            conn.send_response(res)?;
-            if !payload.is_empty() {
-                conn.send_data(payload)?;
-            }
-            conn.send_end()
+            conn.send_full(res, payload)
         }
     })?;
     if let Served::Upgraded { parts, .. } = served {

@@ -138,6 +138,17 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
         Ok(())
     }
 
+    /// Sends a whole final response: its head, `body`, and the end, as
+    /// [`Connection::send_full_response`] does (a `content-length` is
+    /// written for the body unless `res` frames it; to HEAD the length is
+    /// announced and no body sent). Use [`send_response`](Self::send_response)
+    /// for 1xx and for streamed bodies.
+    pub fn send_full(&mut self, res: Response<()>, body: Bytes) -> Result<(), Error> {
+        self.driver.set_time();
+        self.driver.conn.send_full_response(res, body)?;
+        self.flush_unless_pipelined()
+    }
+
     /// Sends body bytes (written once enough is queued).
     pub fn send_data(&mut self, data: Bytes) -> Result<(), Error> {
         self.driver.send_data(data)

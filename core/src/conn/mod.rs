@@ -814,6 +814,45 @@ impl Connection {
     /// After a receive error a server may still send one response (the
     /// error's [`status`](Error::status)); the connection then closes.
     pub fn send_response(&mut self, res: Response<()>) -> Result<(), Error> {
+        self.start_response(res, None)
+    }
+
+    /// Server: sends a whole final response in one call: the head, `body`,
+    /// and the end of the message.
+    ///
+    /// Unless `res` declares its own framing, the connection frames the
+    /// body with a `content-length` it writes itself (no header value to
+    /// build). To a HEAD request the length is announced and the body is
+    /// not sent (RFC 9110 section 9.3.2). A 204 or 304 response, or a
+    /// response that switches protocols (101, 2xx to CONNECT), takes an
+    /// empty `body`; a 1xx is refused ([`Misuse::InvalidStatus`]): send it
+    /// with [`send_response`](Self::send_response). Everything else is as
+    /// for `send_response`, [`send_data`](Self::send_data) and
+    /// [`send_end`](Self::send_end) in a row.
+    pub fn send_full_response(&mut self, res: Response<()>, body: Bytes) -> Result<(), Error> {
+        let status = res.status();
+        if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
+            return Err(Misuse::InvalidStatus.into());
+        }
+        let asked = self.exchanges.front().copied().unwrap_or_default();
+        let switches = status == StatusCode::SWITCHING_PROTOCOLS || (asked.connect && status.is_success());
+        let no_content = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        if (switches || no_content) && !body.is_empty() {
+            return Err(Misuse::BodyNotAllowed.into());
+        }
+        self.start_response(res, Some(body.len() as u64))?;
+        if matches!(self.send, Send::Switched) {
+            return Ok(());
+        }
+        if !asked.head {
+            self.send_data(body)?;
+        }
+        self.send_end()
+    }
+
+    /// `send_response`; `full` is the length of the whole body when the
+    /// caller gives it at once ([`send_full_response`](Self::send_full_response)).
+    fn start_response(&mut self, res: Response<()>, full: Option<u64>) -> Result<(), Error> {
         if self.role != Role::Server {
             return Err(Misuse::WrongRole.into());
         }
@@ -872,24 +911,37 @@ impl Connection {
         if x.expect_continue && !x.continue_sent && !request_done {
             x.close(CloseReason::UnsentBody);
         }
-        let bodiless = x.head || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let no_content = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let bodiless = x.head || no_content;
         if status == StatusCode::NO_CONTENT {
             fields_sent.forbid_framing()?;
         }
         let framing = fields_sent.framing(x.http10)?;
+        let mut digits = [0u8; 20];
         let mut extra: smallvec::SmallVec<[(&[u8], &[u8]); 2]> = smallvec::SmallVec::new();
-        let encoder = match framing {
+        let encoder = match (framing, full) {
+            (None, Some(n)) if !bodiless || (x.head && !no_content) => {
+                extra.push((b"content-length", decimal(n, &mut digits)));
+                if bodiless {
+                    Encoder::Bodiless
+                } else {
+                    Encoder::Length {
+                        declared: n,
+                        remaining: n,
+                    }
+                }
+            }
             _ if bodiless => Encoder::Bodiless,
-            Some(Framing::Length(n)) => Encoder::Length {
+            (Some(Framing::Length(n)), _) => Encoder::Length {
                 declared: n,
                 remaining: n,
             },
-            Some(_) => Encoder::Chunked,
-            None if x.http10 || x.close.is_some() => {
+            (Some(_), _) => Encoder::Chunked,
+            (None, _) if x.http10 || x.close.is_some() => {
                 x.close(CloseReason::CloseDelimitedBody);
                 Encoder::CloseDelimited
             }
-            None => {
+            (None, _) => {
                 extra.push((b"transfer-encoding", b"chunked"));
                 Encoder::Chunked
             }
@@ -1166,5 +1218,18 @@ impl<'a> Outgoing<'a> {
             return Err(Misuse::InvalidTransferEncoding);
         }
         Ok(())
+    }
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
 }
