@@ -6,19 +6,24 @@
 //! ```sh
 //! cargo build --release -p h1-benches --example e2e_count
 //! for s in raw h1 hyper; do
-//!     valgrind --tool=callgrind target/release/examples/e2e_count $s
+//!     valgrind --tool=callgrind target/release/examples/e2e_count $s        # browser-like GET
+//!     valgrind --tool=callgrind target/release/examples/e2e_count $s small  # small GET
 //! done
 //! ```
 
 #[path = "../support/servers.rs"]
 mod servers;
 
-use h1_benches::BROWSER_GET;
+use h1_benches::{BROWSER_GET, SMALL_GET};
 
 const REQUESTS: usize = 2000;
 
 fn main() {
     let server = std::env::args().nth(1).unwrap_or_else(|| "h1".into());
+    let request = match std::env::args().nth(2).as_deref() {
+        Some("small") => SMALL_GET,
+        _ => BROWSER_GET,
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -31,7 +36,7 @@ fn main() {
             _ => tokio::spawn(servers::raw_plaintext(io)),
         };
         let mut buf = Vec::new();
-        servers::client(&mut client, BROWSER_GET, REQUESTS, &mut buf).await;
+        servers::client(&mut client, request, REQUESTS, &mut buf).await;
         drop(client);
         let _ = task.await;
     });

@@ -36,7 +36,9 @@
 //! nothing is queued. Output is a queue of `Bytes` to write in order:
 //! [`Connection::poll_transmit`], or [`Connection::output_chunks`] and
 //! [`Connection::advance_output`] for vectored writes. Body bytes handed
-//! in go out as they are.
+//! in go out as they are, without a copy; only pieces shorter than 512
+//! bytes are copied, next to the head or framing they follow, since that
+//! costs less than writing them apart.
 //!
 //! **End of input.** [`Connection::receive_eof`] says the peer closed its
 //! end. At a message boundary this gives [`Event::Closed`]; a body

@@ -914,10 +914,10 @@ fn sent_without_copy(conn: &mut Connection, data: &Bytes) -> bool {
 
 #[test]
 fn send_data_is_not_copied() {
-    let data = Bytes::from(b"hello world".to_vec());
+    let data = Bytes::from(vec![b'x'; 512]);
 
     let mut conn = server_with(GET11);
-    conn.send_response(response(200, &[("content-length", "11")]))
+    conn.send_response(response(200, &[("content-length", "512")]))
         .expect("head");
     conn.send_data(data.clone()).expect("data");
     conn.send_end().expect("end");
@@ -938,7 +938,7 @@ fn send_data_is_not_copied() {
     let mut conn = Connection::client();
     conn.send_request(
         Request::post("http://a.example/")
-            .header("content-length", "11")
+            .header("content-length", "512")
             .body(())
             .expect("valid"),
     )
@@ -946,4 +946,51 @@ fn send_data_is_not_copied() {
     conn.send_data(data.clone()).expect("data");
     conn.send_end().expect("end");
     assert!(sent_without_copy(&mut conn, &data), "request body");
+}
+
+#[test]
+fn short_pieces_join_the_bytes_before_them() {
+    // A pipelined batch of small responses: one contiguous run, in order.
+    let mut conn = Connection::server();
+    conn.receive(&GET11.repeat(3)).expect("receive");
+    let mut want = Vec::new();
+    for (i, body) in [&b"one"[..], b"two!", b"three"].into_iter().enumerate() {
+        let events = drain(&mut conn);
+        assert!(
+            matches!(events.first(), Some(Ev::Request { .. })),
+            "request {i}: {events:?}"
+        );
+        conn.send_full_response(response(200, &[]), Bytes::copy_from_slice(body))
+            .expect("response");
+        want.extend_from_slice(
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).as_bytes(),
+        );
+        want.extend_from_slice(body);
+    }
+    assert_eq!(conn.output_chunks().count(), 1, "one run of bytes");
+    assert_eq!(esc(take_output(&mut conn)), esc(&want));
+
+    // Chunked: the framing, a short piece, a long piece as handed in, and
+    // the end, in order, with the output advanced part way through.
+    let long = Bytes::from(vec![b'y'; 600]);
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("head");
+    conn.send_data(Bytes::from_static(b"hi")).expect("short");
+    conn.send_data(long.clone()).expect("long");
+    conn.send_end().expect("end");
+    let mut want = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n258\r\n".to_vec();
+    want.extend_from_slice(&long);
+    want.extend_from_slice(b"\r\n0\r\n\r\n");
+    assert_eq!(conn.output_len(), want.len());
+    let chunks: Vec<&[u8]> = conn.output_chunks().collect();
+    assert_eq!(chunks.len(), 3, "before, the long piece, after");
+    assert_eq!(chunks[1].as_ptr(), long.as_ptr(), "the long piece is not copied");
+    conn.advance_output(10);
+    let mut got: Vec<u8> = want[..10].to_vec();
+    got.extend(conn.output_chunks().flatten());
+    assert_eq!(esc(&got), esc(&want));
+    conn.advance_output(want.len() - 12);
+    assert_eq!(conn.output_len(), 2);
+    assert_eq!(esc(take_output(&mut conn)), esc(b"\r\n"));
+    assert!(!conn.has_output());
 }

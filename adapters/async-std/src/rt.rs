@@ -6,7 +6,6 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::BytesMut;
 pub(crate) use futures_io::{AsyncRead, AsyncWrite};
@@ -61,12 +60,12 @@ pub(crate) fn poll_shutdown<IO: AsyncWrite>(io: Pin<&mut IO>, cx: &mut Context<'
 pub(crate) struct Sleep(async_io::Timer);
 
 impl Sleep {
-    pub(crate) fn after(duration: Duration) -> Self {
-        Sleep(async_io::Timer::after(duration))
+    pub(crate) fn at(deadline: std::time::Instant) -> Self {
+        Sleep(async_io::Timer::at(deadline))
     }
 
-    pub(crate) fn reset_after(&mut self, duration: Duration) {
-        self.0.set_after(duration);
+    pub(crate) fn reset_at(&mut self, deadline: std::time::Instant) {
+        self.0.set_at(deadline);
     }
 
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {

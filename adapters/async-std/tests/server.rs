@@ -19,6 +19,7 @@ both!(
     continue_sent_when_body_first_read,
     rejected_request_gets_400_and_close,
     head_read_timeout_closes_slow_client_only,
+    keep_alive_deadline_moves_with_each_request,
     upgrade_with_leftover_in_one_write,
     connect_tunnel_echoes_raw_bytes,
 );
@@ -271,6 +272,55 @@ async fn head_read_timeout_closes_slow_client_only<N: Net>() {
         assert!(
             slow_done >= Duration::from_millis(190),
             "408 after only {slow_done:?}"
+        );
+    };
+    zip(server, client).await;
+}
+
+/// The keep-alive deadline counts from the last response, not the first:
+/// a request after the first response's deadline, but within the one
+/// before it, is served; an idle connection is then closed once its
+/// deadline passes. (async-io's timers fire once: the adapter must set a
+/// fresh one for each deadline it waits on.)
+async fn keep_alive_deadline_moves_with_each_request<N: Net>() {
+    let (listener, addr) = N::bind().await;
+    let keep_alive = Duration::from_millis(400);
+    let mut config = h1::Config::default();
+    config.timeouts.keep_alive = Some(keep_alive);
+    let server = async {
+        let io = N::accept(&listener).await;
+        let served = serve(io, config, async |req, conn| path_body(req, conn).await)
+            .await
+            .expect("serve");
+        assert!(matches!(served, Served::Closed));
+    };
+    let client = async {
+        let mut io = N::connect(addr).await;
+        let start = Instant::now();
+        for path in ["/1", "/2", "/3"] {
+            send(
+                &mut io,
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+            )
+            .await;
+            assert_eq!(
+                read_head(&mut io).await,
+                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
+            );
+            assert_eq!(read_exact(&mut io, 2).await, path.as_bytes());
+            async_io::Timer::after(Duration::from_millis(250)).await;
+        }
+        let idle_from = Instant::now() - Duration::from_millis(250);
+        assert_eq!(read_to_eof(&mut io).await, "", "closed without a response");
+        let idle = idle_from.elapsed();
+        assert!(
+            start.elapsed() >= Duration::from_millis(750),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            idle >= keep_alive - Duration::from_millis(50) && idle < keep_alive * 3,
+            "closed after {idle:?} idle"
         );
     };
     zip(server, client).await;

@@ -17,7 +17,7 @@ const READ_CHUNK: usize = 8 * 1024;
 /// Queued output that makes a body write wait for the socket.
 const HIGH_WATER: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
-const MAX_SLICES: usize = 64;
+const MAX_SLICES: usize = 16;
 /// How often a read waiting for a request looks at the shutdown flag.
 const STOP_POLL: Duration = Duration::from_millis(100);
 

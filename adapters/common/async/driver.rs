@@ -8,6 +8,7 @@
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
@@ -19,14 +20,17 @@ use crate::Error;
 /// Queued output that makes a body write wait for the socket.
 const HIGH_WATER: usize = 64 * 1024;
 /// Most slices handed to one vectored write.
-const MAX_SLICES: usize = 64;
+const MAX_SLICES: usize = 16;
 
 pub(crate) struct Driver<IO> {
     pub(crate) io: IO,
     pub(crate) conn: Connection,
     read_buf: BytesMut,
-    armed: Option<Timer>,
-    sleep: Option<Sleep>,
+    /// The core's deadline being watched, and when it falls.
+    armed: Option<(Timer, Instant)>,
+    /// A sleep set no later than the armed deadline (see `arm_timer`), and
+    /// when it fires.
+    sleep: Option<(Sleep, Instant)>,
     /// Whether the current message's body is still being read.
     pub(crate) reading_body: bool,
     /// Trailers of the last body read.
@@ -169,32 +173,52 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         }
     }
 
-    /// Whether the armed deadline passed while a read was pending.
+    /// Whether the armed deadline passed while a read was pending. A sleep
+    /// that fires before the deadline (it was set for an earlier one) is
+    /// set again for the deadline.
     fn poll_expiry(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        if let (Some(timer), Some(sleep)) = (self.armed, self.sleep.as_mut()) {
-            if sleep.poll_elapsed(cx).is_ready() {
+        let (Some((timer, deadline)), Some((sleep, fires))) = (self.armed, self.sleep.as_mut()) else {
+            return Poll::Pending;
+        };
+        loop {
+            if sleep.poll_elapsed(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if Instant::now() >= deadline {
                 self.armed = None;
+                // Some runtimes' sleeps never fire twice: start afresh.
+                self.sleep = None;
                 // A failing deadline makes the core's errors sticky; the
                 // next poll_event reports it.
                 let _ = self.conn.handle_timeout(timer);
                 return Poll::Ready(Ok(()));
             }
+            sleep.reset_at(deadline);
+            *fires = deadline;
         }
-        Poll::Pending
     }
 
-    /// Arms a timer for the core's deadline when it is a new one.
+    /// Watches the core's deadline when it is a new one. The sleep is
+    /// only set again when the new deadline falls before it fires: a
+    /// keep-alive deadline that moves later with each request costs a
+    /// clock read, not a timer update (an early firing is caught in
+    /// `poll_expiry`).
     fn arm_timer(&mut self) {
         let wanted = self.conn.timer();
-        if wanted.map(|t| t.id) == self.armed.map(|t| t.id) {
+        if wanted.map(|t| t.id) == self.armed.map(|(t, _)| t.id) {
             return;
         }
-        self.armed = wanted;
-        if let Some(timer) = wanted {
-            match self.sleep.as_mut() {
-                Some(sleep) => sleep.reset_after(timer.duration),
-                None => self.sleep = Some(Sleep::after(timer.duration)),
+        self.armed = wanted.map(|timer| (timer, Instant::now() + timer.duration));
+        let Some((_, deadline)) = self.armed else {
+            return;
+        };
+        match self.sleep.as_mut() {
+            Some((_, fires)) if *fires <= deadline => {}
+            Some((sleep, fires)) => {
+                sleep.reset_at(deadline);
+                *fires = deadline;
             }
+            None => self.sleep = Some((Sleep::at(deadline), deadline)),
         }
     }
 

@@ -4,7 +4,6 @@
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::BytesMut;
 pub(crate) use tokio::io::{AsyncRead, AsyncWrite};
@@ -58,12 +57,12 @@ pub(crate) fn poll_shutdown<IO: AsyncWrite>(io: Pin<&mut IO>, cx: &mut Context<'
 pub(crate) struct Sleep(Pin<Box<tokio::time::Sleep>>);
 
 impl Sleep {
-    pub(crate) fn after(duration: Duration) -> Self {
-        Sleep(Box::pin(tokio::time::sleep(duration)))
+    pub(crate) fn at(deadline: std::time::Instant) -> Self {
+        Sleep(Box::pin(tokio::time::sleep_until(deadline.into())))
     }
 
-    pub(crate) fn reset_after(&mut self, duration: Duration) {
-        self.0.as_mut().reset(tokio::time::Instant::now() + duration);
+    pub(crate) fn reset_at(&mut self, deadline: std::time::Instant) {
+        self.0.as_mut().reset(deadline.into());
     }
 
     pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {

@@ -1272,3 +1272,54 @@ async fn graceful_shutdown_closes_an_idle_connection() {
     })
     .await;
 }
+
+/// The keep-alive deadline counts from the end of the last response, not
+/// the first: a request that comes after the first response's deadline
+/// would have passed, but within the deadline of the one before it, is
+/// served; then an idle connection is closed once its deadline passes.
+#[tokio::test]
+async fn keep_alive_deadline_moves_with_each_request() {
+    within(async {
+        let (listener, addr) = bind().await;
+        let keep_alive = Duration::from_millis(400);
+        let server = async {
+            let socket = accept(&listener).await;
+            let mut config = Config::default();
+            config.timeouts.keep_alive = Some(keep_alive);
+            serve(socket, config, async |req, conn| {
+                answer(conn, 200, req.uri().path().as_bytes()).await
+            })
+            .await
+        };
+        let client = async {
+            let mut raw = Raw::connect(addr).await;
+            let start = Instant::now();
+            for path in ["/1", "/2", "/3"] {
+                raw.send(format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
+                    .await;
+                let (head, body) = raw.response().await;
+                assert_eq!(head.status(), 200, "{path}");
+                assert_eq!(body, path.as_bytes());
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            // /3 went out at about 500 ms, past the first response's
+            // deadline (about 400 ms). Idle since /3's response: closed
+            // about 400 ms after it.
+            let idle_from = Instant::now() - Duration::from_millis(250);
+            assert!(raw.until_eof().await.is_empty(), "closed without a response");
+            let idle = idle_from.elapsed();
+            assert!(
+                start.elapsed() >= Duration::from_millis(750),
+                "{:?}",
+                start.elapsed()
+            );
+            assert!(
+                idle >= keep_alive - Duration::from_millis(50) && idle < keep_alive * 3,
+                "closed after {idle:?} idle"
+            );
+        };
+        let (served, ()) = tokio::join!(server, client);
+        assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
+    })
+    .await;
+}

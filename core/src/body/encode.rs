@@ -1,5 +1,6 @@
 //! Sending bodies: the framing the connection chose, enforced. Body bytes
-//! the caller hands in are queued as they are, never copied.
+//! the caller hands in are queued as they are, never copied, unless they
+//! are short enough to go next to their framing (see [`Output`]).
 
 use std::fmt::Write as _;
 
@@ -39,15 +40,14 @@ impl Encoder {
                 *remaining -= n;
             }
             Encoder::Chunked => {
-                let _ = write!(out.scratch(), "{:x}\r\n", data.len());
-                out.flush_scratch();
+                let _ = write!(out.tail(), "{:x}\r\n", data.len());
             }
             Encoder::CloseDelimited => {}
         }
         let chunked = *self == Encoder::Chunked;
         out.push(data);
         if chunked {
-            out.push(Bytes::from_static(b"\r\n"));
+            out.tail().extend_from_slice(b"\r\n");
         }
         Ok(())
     }
@@ -63,12 +63,11 @@ impl Encoder {
                 if let Some(t) = trailers {
                     encode::check_fields(t)?;
                 }
-                out.scratch().extend_from_slice(b"0\r\n");
+                out.tail().extend_from_slice(b"0\r\n");
                 match trailers {
-                    Some(t) => encode::fields(out.scratch(), 0, &[], t, &[]),
-                    None => out.scratch().extend_from_slice(b"\r\n"),
+                    Some(t) => encode::fields(out.tail(), 0, &[], t, &[]),
+                    None => out.tail().extend_from_slice(b"\r\n"),
                 }
-                out.flush_scratch();
                 Ok(())
             }
             _ if trailers.is_some() => Err(Misuse::TrailersNeedChunked),

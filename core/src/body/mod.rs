@@ -6,73 +6,100 @@ pub(crate) mod encode;
 
 use std::collections::VecDeque;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
-/// Bytes waiting for the IO side to write them: a queue of `Bytes`
-/// suited to vectored writes. Heads and chunk framing are written into a
-/// reused scratch buffer; body bytes are queued as handed in.
+/// Bytes waiting for the IO side to write them, in order: a queue of
+/// `Bytes` suited to vectored writes, then a tail that grows in place.
+/// Heads and chunk framing are written into the tail, and so are body
+/// pieces shorter than [`COPY_BELOW`] (copying a few bytes costs less
+/// than writing them apart); larger body pieces are queued as handed in,
+/// never copied. A pipelined batch of small responses is thus one
+/// contiguous run of bytes.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
     queue: VecDeque<Bytes>,
-    len: usize,
-    scratch: BytesMut,
+    /// Bytes in `queue`.
+    queued: usize,
+    tail: BytesMut,
 }
 
+/// Body pieces shorter than this are copied into the output's tail.
+pub(crate) const COPY_BELOW: usize = 512;
+
 impl Output {
+    /// Queues body bytes: copied into the tail when short, else queued as
+    /// they are.
     pub(crate) fn push(&mut self, bytes: Bytes) {
-        if !bytes.is_empty() {
-            self.len += bytes.len();
+        if bytes.len() < COPY_BELOW {
+            self.tail.extend_from_slice(&bytes);
+        } else {
+            self.seal_tail();
+            self.queued += bytes.len();
             self.queue.push_back(bytes);
         }
     }
 
-    pub(crate) fn scratch(&mut self) -> &mut BytesMut {
-        &mut self.scratch
+    /// Where heads and framing are written: the end of the output.
+    pub(crate) fn tail(&mut self) -> &mut BytesMut {
+        &mut self.tail
     }
 
-    /// Moves what was written into the scratch buffer onto the queue.
-    pub(crate) fn flush_scratch(&mut self) {
-        let bytes = self.scratch.split().freeze();
-        self.push(bytes);
+    /// Moves the tail onto the queue, so that what is queued next follows it.
+    fn seal_tail(&mut self) {
+        if !self.tail.is_empty() {
+            let bytes = self.tail.split().freeze();
+            self.queued += bytes.len();
+            self.queue.push_back(bytes);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.queued + self.tail.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
+    /// The first piece: a queued one, or else the whole tail.
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
-        let b = self.queue.pop_front()?;
-        self.len -= b.len();
-        Some(b)
+        match self.queue.pop_front() {
+            Some(b) => {
+                self.queued -= b.len();
+                Some(b)
+            }
+            None if !self.tail.is_empty() => Some(self.tail.split().freeze()),
+            None => None,
+        }
     }
 
     pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> {
-        self.queue.iter().map(|b| &b[..])
+        let tail = (!self.tail.is_empty()).then_some(&self.tail[..]);
+        self.queue.iter().map(|b| &b[..]).chain(tail)
     }
 
     /// Drops the first `n` bytes (they were written).
     pub(crate) fn advance(&mut self, mut n: usize) {
-        n = n.min(self.len);
-        self.len -= n;
+        n = n.min(self.len());
         while n > 0 {
             let Some(front) = self.queue.front_mut() else {
-                break;
+                // The rest is in the tail.
+                self.tail.advance(n);
+                return;
             };
             if front.len() <= n {
                 n -= front.len();
+                self.queued -= front.len();
                 self.queue.pop_front();
             } else {
                 let _ = front.split_to(n);
+                self.queued -= n;
                 n = 0;
             }
         }
     }
 
-    /// Moves everything from `other` to the end of this queue.
+    /// Moves everything from `other` to the end of this output.
     pub(crate) fn append(&mut self, other: &mut Output) {
         while let Some(b) = other.pop() {
             self.push(b);
@@ -81,6 +108,7 @@ impl Output {
 
     pub(crate) fn clear(&mut self) {
         self.queue.clear();
-        self.len = 0;
+        self.queued = 0;
+        self.tail.clear();
     }
 }

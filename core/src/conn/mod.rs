@@ -131,6 +131,8 @@ pub struct Connection {
     timer_id: u64,
     /// The field names of the last head received, reused for the next.
     names: parse::NameCache,
+    /// Server: the request head being read, as offsets into `buf`.
+    raw: parse::RawRequest,
 }
 
 impl Connection {
@@ -154,6 +156,7 @@ impl Connection {
             timer_kind: None,
             timer_id: 0,
             names: parse::NameCache::default(),
+            raw: parse::RawRequest::default(),
         };
         conn.refresh_timer();
         conn
@@ -468,10 +471,8 @@ impl Connection {
             return Ok(Event::Closed);
         }
         let server = self.role == Role::Server;
-        if server {
-            if let Some(raw) = self.whole_request_head() {
-                return self.request_head(raw);
-            }
+        if server && self.whole_request_head() {
+            return self.request_head();
         }
         let limits = &self.config.limits;
         let rules = Rules {
@@ -500,10 +501,13 @@ impl Connection {
         }
         let head = &mut self.buf[..section.end];
         let raw = parse::check_request_line(head, section.start)
-            .and_then(|()| parse::raw_request(head, section.start, section.fields))
-            .and_then(|raw| raw.ok_or_else(|| ProtocolError::InvalidRequestLine.into()));
+            .and_then(|()| parse::raw_request(head, section.start, section.fields, &mut self.raw))
+            .and_then(|complete| match complete {
+                true => Ok(()),
+                false => Err(ProtocolError::InvalidRequestLine.into()),
+            });
         match raw {
-            Ok(raw) => self.request_head(raw),
+            Ok(()) => self.request_head(),
             Err(e) => Err(self.fail(e)),
         }
     }
@@ -512,25 +516,28 @@ impl Connection {
     /// strict as it stands, so httparse alone finds its end, without the
     /// scanner. Anything else (a partial head, leading empty lines, an error,
     /// a limit, a bare LF) is left to the scanner, which decides it.
-    fn whole_request_head(&self) -> Option<parse::RawRequest> {
+    /// Whether it is so; the head is then in `self.raw`.
+    fn whole_request_head(&mut self) -> bool {
         let Recv::Head(scanner) = &self.recv else {
-            return None;
+            return false;
         };
         if !scanner.is_fresh() || matches!(self.buf.first(), Some(b'\r' | b'\n')) {
-            return None;
+            return false;
         }
         let limits = &self.config.limits;
         // A head longer than the limit is the scanner's to decide: look no further.
         let window = &self.buf[..self.buf.len().min(limits.head_size)];
-        let raw = parse::raw_request(window, 0, limits.header_count.min(FAST_PATH_FIELDS)).ok()??;
-        parse::is_strict(&self.buf, &raw, limits).then_some(raw)
+        let max_fields = limits.header_count.min(FAST_PATH_FIELDS);
+        matches!(parse::raw_request(window, 0, max_fields, &mut self.raw), Ok(true))
+            && parse::is_strict(&self.buf, &self.raw, limits)
     }
 
-    fn request_head(&mut self, raw: parse::RawRequest) -> Result<Event, Error> {
-        let head = self.buf.split_to(raw.len).freeze();
+    /// Builds the request event from the head in `self.raw`.
+    fn request_head(&mut self) -> Result<Event, Error> {
+        let head = self.buf.split_to(self.raw.len).freeze();
         self.heads_received += 1;
         let (req, info) =
-            parse::request(head, &raw, &self.config, &mut self.names).map_err(|e| self.fail(e))?;
+            parse::request(head, &self.raw, &self.config, &mut self.names).map_err(|e| self.fail(e))?;
         let mut x = Exchange {
             head: info.head,
             connect: info.connect,
@@ -784,11 +791,10 @@ impl Connection {
         }
         let expect = !http10 && encoder != Encoder::Bodiless && fields_sent.expect_continue;
 
-        let out = self.output.scratch();
+        let out = self.output.tail();
         encode::request_line(out, parts.method.as_str().as_bytes(), target.as_bytes(), http10);
         let leading_len: usize = leading.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
         encode::fields(out, fields_sent.lines_len + leading_len, &leading, headers, &[]);
-        self.output.flush_scratch();
         self.exchanges.push_back(x);
         self.discard_body = false;
         if expect {
@@ -1022,14 +1028,14 @@ impl Connection {
             _ => {}
         }
         let lines_len: usize = lines.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
-        let out = self.output.scratch();
+        let out = self.output.tail();
         encode::status_line(out, status);
         encode::fields(out, sent.lines_len + lines_len, &[], headers, &lines);
-        self.output.flush_scratch();
     }
 
     /// Sends body bytes. They are queued as they are (chunk framing is
-    /// added around them), never copied.
+    /// added around them), without a copy; a piece shorter than 512 bytes
+    /// is copied next to the bytes before it instead.
     pub fn send_data(&mut self, data: Bytes) -> Result<(), Error> {
         let Send::Body(encoder) = &mut self.send else {
             return Err(self.wrong_state("send_data"));
@@ -1103,8 +1109,8 @@ impl Connection {
 
     // ---- bytes out -------------------------------------------------------
 
-    /// The next piece of output to write, if any. Each piece is a whole
-    /// `Bytes`: a head, chunk framing, or body bytes as they were handed in.
+    /// The next piece of output to write, if any: body bytes as they were
+    /// handed in, or a run of heads, framing and short bodies.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.output.pop()
     }

@@ -250,7 +250,9 @@ fn first_line(buf: &[u8]) -> &[u8] {
 
 /// A request head as httparse read it, held as offsets into its buffer so
 /// that the buffer can then be split off and frozen for the values to
-/// slice.
+/// slice. A connection keeps one and refills it for each head (it is too
+/// large to move around cheaply).
+#[derive(Debug, Default)]
 pub(crate) struct RawRequest {
     /// Bytes of the head, from the start of the buffer (skipped empty lines
     /// included) through the empty line.
@@ -258,12 +260,18 @@ pub(crate) struct RawRequest {
     method: Range<usize>,
     target: Range<usize>,
     minor: u8,
-    fields: SmallVec<[(Range<usize>, Range<usize>); 24]>,
+    fields: SmallVec<[(Range<usize>, Range<usize>); 16]>,
 }
 
-/// Runs httparse on `buf[start..]` with room for `max_fields` fields.
-/// `None` if the head is not complete.
-pub(crate) fn raw_request(buf: &[u8], start: usize, max_fields: usize) -> Result<Option<RawRequest>, Error> {
+/// Runs httparse on `buf[start..]` with room for `max_fields` fields and
+/// fills `out`. `Ok(false)` if the head is not complete (`out` is then
+/// left unspecified).
+pub(crate) fn raw_request(
+    buf: &[u8],
+    start: usize,
+    max_fields: usize,
+    out: &mut RawRequest,
+) -> Result<bool, Error> {
     // Uninitialized slots (httparse fills what it uses): no per-head cost
     // for room that goes unused.
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; 32];
@@ -275,9 +283,9 @@ pub(crate) fn raw_request(buf: &[u8], start: usize, max_fields: usize) -> Result
         &mut heap[..]
     };
     let mut parsed = httparse::Request::new(&mut []);
-    let len = match parsed.parse_with_uninit_headers(&buf[start..], slots) {
+    out.len = match parsed.parse_with_uninit_headers(&buf[start..], slots) {
         Ok(httparse::Status::Complete(len)) => start + len,
-        Ok(httparse::Status::Partial) => return Ok(None),
+        Ok(httparse::Status::Partial) => return Ok(false),
         Err(e) => return Err(map_httparse(e, true)),
     };
     let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version) else {
@@ -288,17 +296,17 @@ pub(crate) fn raw_request(buf: &[u8], start: usize, max_fields: usize) -> Result
         let from = s.as_ptr() as usize - base;
         from..from + s.len()
     };
-    Ok(Some(RawRequest {
-        len,
-        method: at(method.as_bytes()),
-        target: at(target.as_bytes()),
-        minor,
-        fields: parsed
+    out.method = at(method.as_bytes());
+    out.target = at(target.as_bytes());
+    out.minor = minor;
+    out.fields.clear();
+    out.fields.extend(
+        parsed
             .headers
             .iter()
-            .map(|h| (at(h.name.as_bytes()), at(h.value)))
-            .collect(),
-    }))
+            .map(|h| (at(h.name.as_bytes()), at(h.value))),
+    );
+    Ok(true)
 }
 
 /// Whether a head httparse accepted also meets what httparse leaves to its
