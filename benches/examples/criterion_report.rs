@@ -129,6 +129,17 @@ fn main() {
             "≤ 1.0",
         );
     }
+    for case in ["small_get", "browser_get", "response_10"] {
+        let group = format!("head/{case}");
+        ratio(
+            format!("{group}: h1_request_cold / hyper_way (time)"),
+            &group,
+            "h1_request_cold",
+            "hyper_way",
+            false,
+            "-",
+        );
+    }
     ratio(
         "head_feed/16k: bytewise / whole (time)".into(),
         "head_feed/16k",

@@ -47,10 +47,13 @@ Strict-Transport-Security: max-age=63072000\r\n\
 X-Request-Id: 7f3c9a52-1b2e-4d8f-9a6c-0e5b4d3c2a10\r\n\
 \r\n";
 
+/// The length of [`RESPONSE_HEAD`]'s body (its `content-length`).
+pub const RESPONSE_BODY: usize = 5120;
+
 /// [`RESPONSE_HEAD`] with its body: a whole response.
 pub fn response_with_body() -> Vec<u8> {
     let mut out = RESPONSE_HEAD.to_vec();
-    out.resize(RESPONSE_HEAD.len() + 5120, b'x');
+    out.resize(RESPONSE_HEAD.len() + RESPONSE_BODY, b'x');
     out
 }
 
@@ -170,14 +173,8 @@ pub fn warm_client() -> Connection {
 /// the same fields on each response.
 pub fn warm_client_after(previous: &[u8]) -> Connection {
     let mut conn = Connection::new(Role::Client, h1::Config::default());
-    let get = || {
-        Request::get("http://example.com/")
-            .body(())
-            .expect("static request")
-    };
     for _ in 0..2 {
-        conn.send_request(get()).expect("warm-up request");
-        conn.send_end().expect("warm-up request end");
+        next_get(&mut conn);
         conn.receive(previous).expect("warm-up response");
         loop {
             match conn.poll_event().expect("warm-up response parses") {
@@ -187,10 +184,18 @@ pub fn warm_client_after(previous: &[u8]) -> Connection {
             }
         }
     }
-    conn.send_request(get()).expect("request under test");
-    conn.send_end().expect("request under test end");
-    conn.clear_output();
+    next_get(&mut conn);
     conn
+}
+
+/// Client: sends the next `GET http://example.com/` and drops its output.
+pub fn next_get(conn: &mut Connection) {
+    let get = Request::get("http://example.com/")
+        .body(())
+        .expect("static request");
+    conn.send_request(get).expect("GET");
+    conn.send_end().expect("GET end");
+    conn.clear_output();
 }
 
 /// Answers the current request with an empty `204` and drops the output:

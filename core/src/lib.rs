@@ -31,7 +31,8 @@
 //!
 //! **Sending.** [`Connection::send_request`] or [`Connection::send_response`],
 //! then [`Connection::send_data`] and [`Connection::send_end`] (or
-//! [`Connection::send_trailers`]). The core chooses and enforces framing:
+//! [`Connection::send_trailers`]); or, for a server with the whole body at
+//! hand, [`Connection::send_full_response`]. The core chooses and enforces framing:
 //! writes that would break the protocol are refused with [`Misuse`] and
 //! nothing is queued. Output is a queue of `Bytes` to write in order:
 //! [`Connection::poll_transmit`], or [`Connection::output_chunks`] and
