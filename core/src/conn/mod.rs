@@ -829,7 +829,8 @@ impl Connection {
     /// Unless `res` declares its own framing, the connection frames the
     /// body with a `content-length` it writes itself (no header value to
     /// build). To a HEAD request the length is announced and the body is
-    /// not sent (RFC 9110 section 9.3.2). A 204 or 304 response, or a
+    /// not sent (RFC 9110 section 9.3.2): give it the body a GET would
+    /// get. A 204 or 304 response, or a
     /// response that switches protocols (101, 2xx to CONNECT), takes an
     /// empty `body`; a 1xx is refused ([`Misuse::InvalidStatus`]): send it
     /// with [`send_response`](Self::send_response). Everything else is as
