@@ -793,8 +793,7 @@ impl Connection {
 
         let out = self.output.tail();
         encode::request_line(out, parts.method.as_str().as_bytes(), target.as_bytes(), http10);
-        let leading_len: usize = leading.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
-        encode::fields(out, fields_sent.lines_len + leading_len, &leading, headers, &[]);
+        encode::fields(out, fields_sent.lines_len, &leading, headers, &[]);
         self.exchanges.push_back(x);
         self.discard_body = false;
         if expect {
@@ -843,8 +842,7 @@ impl Connection {
         }
         let asked = self.exchanges.front().copied().unwrap_or_default();
         let switches = status == StatusCode::SWITCHING_PROTOCOLS || (asked.connect && status.is_success());
-        let no_content = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-        if (switches || no_content) && !body.is_empty() {
+        if (switches || has_no_content(status)) && !body.is_empty() {
             return Err(Misuse::BodyNotAllowed.into());
         }
         self.start_response(res, Some(body.len() as u64))?;
@@ -918,7 +916,7 @@ impl Connection {
         if x.expect_continue && !x.continue_sent && !request_done {
             x.close(CloseReason::UnsentBody);
         }
-        let no_content = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+        let no_content = has_no_content(status);
         let bodiless = x.head || no_content;
         if status == StatusCode::NO_CONTENT {
             fields_sent.forbid_framing()?;
@@ -928,7 +926,7 @@ impl Connection {
         let mut extra: smallvec::SmallVec<[(&[u8], &[u8]); 2]> = smallvec::SmallVec::new();
         let encoder = match (framing, full) {
             (None, Some(n)) if !bodiless || (x.head && !no_content) => {
-                extra.push((b"content-length", decimal(n, &mut digits)));
+                extra.push((b"content-length", encode::decimal(n, &mut digits)));
                 if bodiless {
                     Encoder::Bodiless
                 } else {
@@ -1028,10 +1026,9 @@ impl Connection {
             }
             _ => {}
         }
-        let lines_len: usize = lines.iter().map(|(n, v)| encode::field_line_len(n, v)).sum();
         let out = self.output.tail();
         encode::status_line(out, status);
-        encode::fields(out, sent.lines_len + lines_len, &[], headers, &lines);
+        encode::fields(out, sent.lines_len, &[], headers, &lines);
     }
 
     /// Sends body bytes. They are queued as they are (chunk framing is
@@ -1172,7 +1169,7 @@ impl<'a> Outgoing<'a> {
         };
         for (name, value) in headers {
             let value = value.as_bytes();
-            if value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0) {
+            if encode::breaks_head(value) {
                 return Err(Misuse::InvalidField);
             }
             out.lines_len += encode::field_line_len(name.as_str().as_bytes(), value);
@@ -1228,15 +1225,7 @@ impl<'a> Outgoing<'a> {
     }
 }
 
-/// `n` in decimal, written into `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[at..];
-        }
-    }
+/// 204 and 304 responses never carry content (RFC 9110 sections 15.3.5, 15.4.5).
+fn has_no_content(status: StatusCode) -> bool {
+    status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
 }

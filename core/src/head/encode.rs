@@ -8,16 +8,29 @@ use crate::error::Misuse;
 
 /// Refuses field values that would break the head: CR, LF or NUL.
 pub(crate) fn check_fields(headers: &HeaderMap) -> Result<(), Misuse> {
-    for value in headers.values() {
-        if value
-            .as_bytes()
-            .iter()
-            .any(|&b| b == b'\r' || b == b'\n' || b == 0)
-        {
-            return Err(Misuse::InvalidField);
-        }
+    if headers.values().any(|v| breaks_head(v.as_bytes())) {
+        return Err(Misuse::InvalidField);
     }
     Ok(())
+}
+
+/// Whether a field value holds a byte that would break the head: CR, LF
+/// or NUL.
+pub(crate) fn breaks_head(value: &[u8]) -> bool {
+    value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+/// `n` in decimal, written into the end of `buf`.
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
 
 /// Writes `method SP target SP version CRLF`.
@@ -44,24 +57,29 @@ pub(crate) fn status_line(dst: &mut BytesMut, status: StatusCode) {
     dst.extend_from_slice(b"\r\n");
 }
 
-/// The bytes [`fields`] writes for `headers` alone (each line, not the
-/// empty line that ends the section).
+/// The bytes of one field line, `name: value` and its CRLF.
 pub(crate) fn field_line_len(name: &[u8], value: &[u8]) -> usize {
     name.len() + value.len() + 4
 }
 
 /// Writes the `leading` lines, each field line, then the `trailing` lines,
-/// then the empty line. `reserve` is room to make first (the lengths of
-/// the lines, when known), so that the lines are copied without further
+/// then the empty line. `headers_len` is the length of the lines of
+/// `headers` when the caller knows it (0 otherwise): room for the whole
+/// section is made first, so that the lines are copied without further
 /// checks for room.
 pub(crate) fn fields(
     dst: &mut BytesMut,
-    reserve: usize,
+    headers_len: usize,
     leading: &[(&[u8], &[u8])],
     headers: &HeaderMap,
     trailing: &[(&[u8], &[u8])],
 ) {
-    dst.reserve(reserve + 2);
+    let others: usize = leading
+        .iter()
+        .chain(trailing)
+        .map(|(name, value)| field_line_len(name, value))
+        .sum();
+    dst.reserve(headers_len + others + 2);
     for (name, value) in leading {
         field(dst, name, value);
     }
