@@ -334,3 +334,44 @@ impl Pair {
         self.server.send_end()
     }
 }
+
+// ---- limits -----------------------------------------------------------------
+
+/// Slack over the largest section limit in the bound on held bytes.
+///
+/// While waiting for input a connection holds at most one unfinished
+/// section (a head, a chunk-size line or a trailer section), each capped
+/// by its limit, plus at most the CR of a chunk's data CRLF; body data is
+/// handed out as soon as it arrives. The limits count a section's line
+/// terminators, but a parser may only notice a limit once the line's
+/// CR LF arrives, so two bytes are allowed past it. (h1 currently keeps
+/// within the limit exactly.)
+pub const BUFFER_SLACK: usize = 2;
+
+/// The most bytes a connection under `config` may hold while it waits for
+/// data: its largest section limit plus [`BUFFER_SLACK`].
+pub fn buffer_bound(config: &Config) -> usize {
+    let l = &config.limits;
+    l.head_size.max(l.chunk_line).max(l.trailer_size) + BUFFER_SLACK
+}
+
+/// The default configuration with every leniency switch on, or all off.
+pub fn with_leniency(lenient: bool) -> Config {
+    let mut config = Config::default();
+    config.lenient.bare_lf = lenient;
+    config.lenient.identical_content_lengths = lenient;
+    config.lenient.obs_fold_in_responses = lenient;
+    config
+}
+
+/// Small limits, so that random input reaches them; optionally with
+/// every leniency switch on, which changes how lines may end.
+pub fn small_config(lenient: bool) -> Config {
+    let mut config = with_leniency(lenient);
+    config.limits.head_size = 256;
+    config.limits.header_count = 8;
+    config.limits.trailer_size = 128;
+    config.limits.chunk_line = 32;
+    config.limits.request_target = 64;
+    config
+}

@@ -6,10 +6,7 @@
 //! responses, a body of 1-byte chunks) or stop at the limit they attack.
 
 use h1::{Config, Connection, Error, Event, LimitError, Role};
-use h1_tests::answer_empty_200;
-
-/// The most a line's CR LF may reach past a limit before the verdict.
-const SLACK: usize = 2;
+use h1_tests::{answer_empty_200, buffer_bound};
 
 fn small_config() -> Config {
     let mut config = Config::default();
@@ -20,11 +17,6 @@ fn small_config() -> Config {
     config.limits.trailer_size = 1024;
     config.limits.request_target = 1024;
     config
-}
-
-fn bound(config: &Config) -> usize {
-    let l = &config.limits;
-    l.head_size.max(l.chunk_line).max(l.trailer_size) + SLACK
 }
 
 /// Feeds `pieces` (each drained after feeding) and returns the first error,
@@ -76,7 +68,7 @@ fn huge_head() {
         b"X-Filler: aaaaaaaaaaaaaaaa\r\n",
     );
     let (err, most) = drive(&mut conn, pieces, 1 << 20);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
     assert!(
         matches!(
             err,
@@ -91,7 +83,7 @@ fn huge_head_without_line_ends() {
     let config = small_config();
     let mut conn = Connection::new(Role::Server, config.clone());
     let (err, most) = drive(&mut conn, repeat(b"GET /", b"a"), 1 << 20);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
     assert!(
         matches!(err, Some(Error::Limit(LimitError::RequestTarget))),
         "{err:?}"
@@ -106,12 +98,12 @@ fn endless_chunk_extensions() {
     // Long extensions on one chunk line, then many short lines with extensions.
     let one_line = std::iter::once(head.to_vec()).chain(std::iter::repeat_with(|| b";a=b".repeat(16)));
     let (err, most) = drive(&mut conn, one_line, 1 << 20);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
     assert_eq!(err, Some(Error::Limit(LimitError::ChunkLine)));
 
     let mut conn = Connection::new(Role::Server, config.clone());
     let (err, most) = drive(&mut conn, repeat(head, b"1;ext=value\r\nx\r\n"), 1 << 20);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
     assert_eq!(err, Some(Error::Limit(LimitError::ChunkExtensions)));
 }
 
@@ -121,7 +113,7 @@ fn endless_trailers() {
     let mut conn = Connection::new(Role::Server, config.clone());
     let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n";
     let (err, most) = drive(&mut conn, repeat(head, b"X-T: v\r\n"), 1 << 20);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
     assert!(
         matches!(
             err,
@@ -138,7 +130,7 @@ fn body_of_one_byte_chunks_runs_for_megabytes_in_bounded_memory() {
     let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
     let (err, most) = drive(&mut conn, repeat(head, b"1\r\nx\r\n"), 4 << 20);
     assert_eq!(err, None);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
 }
 
 #[test]
@@ -156,7 +148,7 @@ fn endless_informational_responses_run_for_megabytes_in_bounded_memory() {
     });
     let (err, most) = drive(&mut conn, pieces, 4 << 20);
     assert_eq!(err, None);
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
 }
 
 #[test]
@@ -168,5 +160,5 @@ fn pipelined_requests_answered_as_they_come_stay_bounded() {
     assert_eq!(err, None);
     // A piece may hold several requests; what stays after a drain is at
     // most the unfinished head of the next one.
-    assert!(most <= bound(&config), "held {most}");
+    assert!(most <= buffer_bound(&config), "held {most}");
 }

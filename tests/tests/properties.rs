@@ -18,7 +18,9 @@
 use bytes::Bytes;
 use h1::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response};
 use h1::{Config, Connection, Error, Event, Role};
-use h1_tests::{drain, feed, merge_data, normalized, take_output, Ev, Fields, Pair};
+use h1_tests::{
+    buffer_bound, drain, feed, merge_data, normalized, small_config, take_output, Ev, Fields, Pair,
+};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -847,37 +849,6 @@ proptest! {
 }
 
 // ---- arbitrary input (property 3) -------------------------------------------
-
-/// Slack over the largest section limit in the bound on held bytes.
-///
-/// While waiting for input a connection holds at most one unfinished
-/// section (a head, a chunk-size line or a trailer section), each capped
-/// by its limit, plus at most the CR of a chunk's data CRLF; body data is
-/// handed out as soon as it arrives. The limits count a section's line
-/// terminators, but a parser may only notice a limit once the line's
-/// CR LF arrives, so two bytes are allowed past it. (h1 currently keeps
-/// within the limit exactly.)
-const BUFFER_SLACK: usize = 2;
-
-/// Small limits, so that random input reaches them; optionally with
-/// every leniency switch on, which changes how lines may end.
-fn small_config(lenient: bool) -> Config {
-    let mut config = Config::default();
-    config.lenient.bare_lf = lenient;
-    config.lenient.identical_content_lengths = lenient;
-    config.lenient.obs_fold_in_responses = lenient;
-    config.limits.head_size = 256;
-    config.limits.header_count = 8;
-    config.limits.trailer_size = 128;
-    config.limits.chunk_line = 32;
-    config.limits.request_target = 64;
-    config
-}
-
-fn buffer_bound(config: &Config) -> usize {
-    let l = &config.limits;
-    l.head_size.max(l.chunk_line).max(l.trailer_size) + BUFFER_SLACK
-}
 
 /// Statuses a server may be told to answer a receive error with.
 const ERROR_STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];

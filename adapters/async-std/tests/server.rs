@@ -6,7 +6,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{echo_body, path_body, raw_echo, read_exact, read_head, read_to_eof, send, Net};
+use common::{
+    echo_body, get_path, path_body, raw_echo, read_exact, read_head, read_to_eof, send, sleep, Net,
+};
 use futures_lite::future::zip;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use h1::http::{Method, StatusCode};
@@ -109,16 +111,7 @@ async fn keep_alive_and_http10<N: Net>() {
         // HTTP/1.1 persists by default: two exchanges, then the client closes.
         let mut io = N::connect(addr).await;
         for path in ["/one", "/two"] {
-            send(
-                &mut io,
-                format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-            )
-            .await;
-            assert_eq!(
-                read_head(&mut io).await,
-                "HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n"
-            );
-            assert_eq!(read_exact(&mut io, 4).await, path.as_bytes());
+            get_path(&mut io, path).await;
         }
         N::shutdown_write(&io);
         assert_eq!(read_to_eof(&mut io).await, "");
@@ -298,17 +291,8 @@ async fn keep_alive_deadline_moves_with_each_request<N: Net>() {
         let mut io = N::connect(addr).await;
         let start = Instant::now();
         for path in ["/1", "/2", "/3"] {
-            send(
-                &mut io,
-                format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
-            )
-            .await;
-            assert_eq!(
-                read_head(&mut io).await,
-                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
-            );
-            assert_eq!(read_exact(&mut io, 2).await, path.as_bytes());
-            async_io::Timer::after(Duration::from_millis(250)).await;
+            get_path(&mut io, path).await;
+            sleep(250).await;
         }
         let idle_from = Instant::now() - Duration::from_millis(250);
         assert_eq!(read_to_eof(&mut io).await, "", "closed without a response");

@@ -13,16 +13,13 @@
 use arbitrary::Arbitrary;
 use h1::{Config, Connection, Role};
 use h1_fuzz::{client_with, cut_points, split_invariant, ClientRequest};
-use h1_tests::{normalized, Ev, Fields};
+use h1_tests::{normalized, with_leniency, Ev, Fields};
 use libfuzzer_sys::fuzz_target;
 
 /// Limits the model stays within (see the caps below), small enough that
 /// mutated input reaches them.
 fn config(lenient: bool) -> Config {
-    let mut config = Config::default();
-    config.lenient.bare_lf = lenient;
-    config.lenient.identical_content_lengths = lenient;
-    config.lenient.obs_fold_in_responses = lenient;
+    let mut config = with_leniency(lenient);
     config.limits.head_size = 1024;
     config.limits.header_count = 16;
     config.limits.request_target = 128;

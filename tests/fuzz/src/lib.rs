@@ -18,31 +18,16 @@ use h1::http::{Method, Request, Response};
 use h1::{Config, Connection, Error, Event, Misuse, Role};
 use h1_tests::{drain_with, merge_data, summarize, take_output, Ev};
 
-/// Slack over the largest section limit: a parser may notice a limit only
-/// once a line's CR LF arrives.
-pub const BUFFER_SLACK: usize = 2;
-
-/// The most bytes a connection may hold while it waits for data.
-pub fn buffer_bound(config: &Config) -> usize {
-    let l = &config.limits;
-    l.head_size.max(l.chunk_line).max(l.trailer_size) + BUFFER_SLACK
-}
+pub use h1_tests::{buffer_bound, BUFFER_SLACK};
 
 /// Statuses a receive error may suggest.
 pub const ERROR_STATUSES: [u16; 7] = [400, 408, 413, 414, 431, 501, 505];
 
-/// Small limits so that arbitrary input reaches them; with `lenient`,
-/// every leniency switch on.
+/// Small limits so that arbitrary input reaches them ([`h1_tests::small_config`]),
+/// with chunk extensions and bodies capped too; with `lenient`, every
+/// leniency switch on.
 pub fn small_config(lenient: bool) -> Config {
-    let mut config = Config::default();
-    config.lenient.bare_lf = lenient;
-    config.lenient.identical_content_lengths = lenient;
-    config.lenient.obs_fold_in_responses = lenient;
-    config.limits.head_size = 256;
-    config.limits.header_count = 8;
-    config.limits.trailer_size = 128;
-    config.limits.chunk_line = 32;
-    config.limits.request_target = 64;
+    let mut config = h1_tests::small_config(lenient);
     config.limits.chunk_extensions = 64;
     config.limits.body_size = Some(4096);
     config

@@ -226,6 +226,17 @@ where
     conn.send_end().await
 }
 
+/// Sends `GET path` on a kept-alive connection and checks the answer of
+/// [`path_body`]: exactly its head, then the path as the body.
+pub async fn get_path(io: &mut (impl AsyncRead + AsyncWrite + Unpin), path: &str) {
+    send(io, format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await;
+    assert_eq!(
+        read_head(io).await,
+        format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", path.len())
+    );
+    assert_eq!(read_exact(io, path.len()).await, path.as_bytes());
+}
+
 /// Echoes raw bytes on `io` until the peer closes (at most 100 reads).
 pub async fn raw_echo(io: &mut (impl AsyncRead + AsyncWrite + Unpin)) {
     let mut buf = [0u8; 1024];
