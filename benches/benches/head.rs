@@ -125,37 +125,44 @@ fn clock_cost() -> Duration {
 /// before the clock starts), and drops its output after the clock stops.
 /// The clock's own cost, calibrated, is subtracted.
 fn each_timed<S, O>(iters: u64, mut setup: impl FnMut() -> S, mut work: impl FnMut(S) -> O) -> Duration {
+    each_timed_on(iters, &mut (), |()| setup(), |(), input| work(input), |()| {})
+}
+
+/// [`each_timed`] with `state` lent to each step, and `after` run on it
+/// once the output is dropped, outside the timing.
+fn each_timed_on<T, S, O>(
+    iters: u64,
+    state: &mut T,
+    mut setup: impl FnMut(&mut T) -> S,
+    mut work: impl FnMut(&mut T, S) -> O,
+    mut after: impl FnMut(&mut T),
+) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        let input = setup();
+        let input = setup(state);
         let start = Instant::now();
-        let out = work(input);
+        let out = work(state, input);
         total += start.elapsed();
         drop(black_box(out));
+        after(state);
     }
     total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
 }
 
-/// Times `work` on `conn` for each of `iters` copies of `bytes` (each
-/// timed on its own, its output dropped after the clock stops), then
-/// finishes the message outside the timing so that `conn` is ready for the
-/// next head: polls a request's `End` and answers it with an empty `204`,
-/// or (a client) reads the response's body and sends the next GET.
+/// Times `work` on `conn` for each of `iters` copies of `bytes` (as
+/// [`each_timed`] does), then finishes the message outside the timing so
+/// that `conn` is ready for the next head: polls a request's `End` and
+/// answers it with an empty `204`, or (a client) reads the response's
+/// body and sends the next GET.
 fn steady<O>(
     iters: u64,
     conn: &mut Connection,
     bytes: &[u8],
     response: bool,
     count: usize,
-    mut work: impl FnMut(&mut Connection, BytesMut) -> O,
+    work: impl FnMut(&mut Connection, BytesMut) -> O,
 ) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let input = read_buffer(bytes);
-        let start = Instant::now();
-        let out = work(conn, input);
-        total += start.elapsed();
-        drop(black_box(out));
+    let finish = |conn: &mut Connection| {
         if response {
             conn.receive(&vec![b'x'; RESPONSE_BODY]).expect("body");
             while !matches!(conn.poll_event().expect("the body parses"), Event::End) {}
@@ -165,8 +172,8 @@ fn steady<O>(
             answer_204(conn);
         }
         assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
-    }
-    total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
+    };
+    each_timed_on(iters, conn, |_| read_buffer(bytes), work, finish)
 }
 
 fn head(c: &mut Criterion) {
