@@ -20,8 +20,33 @@ pub struct Config {
     pub limits: Limits,
     /// Places where RFC 9112 lets a recipient be lenient. All off by default.
     pub lenient: Leniency,
-    /// How long each deadline the connection asks for lasts.
+    /// How long each deadline lasts.
     pub timeouts: Timeouts,
+    /// Client: what to do with obs-fold in a response (RFC 9112 section
+    /// 5.2). A user agent MUST replace each fold with spaces, which is the
+    /// default; a proxy may instead refuse the response (and answer 502).
+    /// A request with obs-fold is always refused (400), which the section
+    /// allows a server.
+    pub response_obs_fold: ObsFold,
+    /// Write field names that have no case of their own (those of `http`
+    /// types, and the fields the connection adds) in title case:
+    /// `Content-Length` rather than `content-length`, for peers that
+    /// wrongly compare names with case (hyper's `title_case_headers`).
+    /// Field lines of an h1 head keep the case they have.
+    pub title_case_names: bool,
+}
+
+/// What a client does with obs-fold (a field value continued on the next
+/// line, RFC 9112 section 5.2) in a response.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ObsFold {
+    /// Replace each fold with spaces: the line reads as one (what a user
+    /// agent MUST do).
+    #[default]
+    Unfold,
+    /// Refuse the response as invalid (what a proxy may do, answering 502).
+    Reject,
 }
 
 /// Limits on received messages, checked as bytes accumulate so that the
@@ -49,8 +74,9 @@ pub struct Limits {
     pub chunk_extensions: usize,
     /// Largest trailer section, in bytes. Exceeding it is a 431.
     pub trailer_size: usize,
-    /// Largest body a server accepts, if any: a larger Content-Length, or a
-    /// chunked body that grows past it, is a 413.
+    /// Largest body accepted, if any, in either role: a larger
+    /// Content-Length is refused at once, a chunked or close-delimited
+    /// body that grows past it as soon as it does. A server answers 413.
     pub body_size: Option<u64>,
 }
 
@@ -81,16 +107,13 @@ pub struct Leniency {
     /// either reject the message as invalid or replace ... with a single
     /// instance").
     pub identical_content_lengths: bool,
-    /// Accept obs-fold in responses, replacing each fold with spaces
-    /// (RFC 9112 section 5.2: "a user agent that receives an obs-fold in a
-    /// response message ... MUST replace each received obs-fold with one or
-    /// more SP octets"). Requests with obs-fold are always rejected.
-    pub obs_fold_in_responses: bool,
 }
 
-/// Durations of the deadlines the connection asks its driver to arm.
-/// `None` disables that deadline. The core never reads a clock: see
-/// [`Timer`](crate::Timer).
+/// Durations of the deadlines. `None` disables a deadline. The first three
+/// are the connection's own ([`Timer`](crate::Timer)): it says when each
+/// applies, and its driver arms it. The last two concern only the IO,
+/// which the core never sees: the drivers apply them. The core never
+/// reads a clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Timeouts {
@@ -103,14 +126,23 @@ pub struct Timeouts {
     /// Client: how long a request with `Expect: 100-continue` holds its
     /// body back waiting for a `100 Continue` before sending it anyway.
     pub expect_continue: Option<Duration>,
+    /// Drivers: how long a write may wait for a peer that does not read
+    /// before the connection is closed.
+    pub write: Option<Duration>,
+    /// Client drivers: how long establishing a connection may take.
+    pub connect: Option<Duration>,
 }
 
 impl Default for Timeouts {
+    /// Head read 30 s, keep-alive 60 s, 100-continue 1 s, write 60 s,
+    /// connect 30 s.
     fn default() -> Self {
         Timeouts {
             head_read: Some(Duration::from_secs(30)),
             keep_alive: Some(Duration::from_secs(60)),
             expect_continue: Some(Duration::from_secs(1)),
+            write: Some(Duration::from_secs(60)),
+            connect: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -40,14 +40,14 @@ fn drive(
                 Ok(Event::Paused) => panic!("paused: the test answers every request"),
                 Ok(_) => {}
                 Err(e) => {
-                    assert!(!conn.wants_read(), "no reading after an error");
+                    assert!(!conn.is_read_wanted(), "no reading after an error");
                     return (Some(e), most);
                 }
             }
         }
         most = most.max(conn.buffered_len());
         // Output the server queued is written by the IO side; drop it here.
-        while conn.poll_transmit().is_some() {}
+        while conn.poll_output().is_some() {}
         if fed >= max_bytes {
             break;
         }

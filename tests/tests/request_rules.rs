@@ -84,6 +84,8 @@ fn outcome(events: Vec<Ev>) -> Outcome {
                 None => out.other.push(Ev::End),
             },
             Ev::Trailers(_) => {}
+            // The connection closes after the last request: nothing more is read.
+            Ev::Finished => {}
             Ev::Closed => out.closed = true,
             Ev::Error(e) => out.error = Some(e),
             other => out.other.push(other),
@@ -621,9 +623,11 @@ fn absolute_form_authority_wins_over_host() {
     let mut conn = Connection::server();
     conn.receive(b"GET http://a.example/x?y HTTP/1.1\r\nHost: b.example\r\n\r\n")
         .expect("receive");
-    let Ok(Event::Request(req)) = conn.poll_event() else {
+    let Ok(Event::Request(head)) = conn.poll_event() else {
         panic!("expected a request");
     };
+    assert_eq!(head.target(), b"http://a.example/x?y", "the target as received");
+    let req = head.into_request().expect("http types");
     assert_eq!(req.uri().authority().map(|a| a.as_str()), Some("a.example"));
     assert_eq!(req.uri().path(), "/x");
     assert_eq!(req.uri().query(), Some("y"));
@@ -1201,8 +1205,8 @@ fn http11_persists_by_default() {
     assert_eq!(h1_tests::kinds(&events), ["request", "end", "request", "end"]);
     assert!(!lowercase(&wire).contains("connection: close"));
     assert_eq!(conn.close_reason(), None);
-    assert!(!conn.wants_close());
-    assert!(conn.wants_read());
+    assert!(!conn.is_close_wanted());
+    assert!(conn.is_read_wanted());
 }
 
 #[test]
@@ -1211,10 +1215,10 @@ fn connection_close_stops_parsing_after_that_request() {
         // What follows is never parsed: not a request, and not an error.
         let input = format!("GET / HTTP/1.1\r\nHost: a\r\nConnection: {value}\r\n\r\n\0garbage\r\n\r\n");
         let (mut conn, events, wire) = serve(input.as_bytes());
-        assert_eq!(h1_tests::kinds(&events), ["request", "end"], "{value}");
+        assert_eq!(h1_tests::kinds(&events), ["request", "end", "finished"], "{value}");
         assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose), "{value}");
-        assert!(conn.wants_close(), "{value}");
-        assert!(!conn.wants_read(), "{value}");
+        assert!(conn.is_close_wanted(), "{value}");
+        assert!(!conn.is_read_wanted(), "{value}");
         // RFC 9112 9.6: the server SHOULD send "close" in its response.
         assert!(lowercase(&wire).contains("\r\nconnection: close\r\n"), "{value}");
         assert!(!drain(&mut conn)
@@ -1235,9 +1239,9 @@ fn connection_close_in_a_second_field_line() {
 #[test]
 fn http10_without_keep_alive_closes() {
     let (conn, events, _) = serve(b"GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n");
-    assert_eq!(h1_tests::kinds(&events), ["request", "end"]);
+    assert_eq!(h1_tests::kinds(&events), ["request", "end", "finished"]);
     assert_eq!(conn.close_reason(), Some(CloseReason::Http10));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -1253,7 +1257,7 @@ fn http10_with_keep_alive_persists() {
             "{value}"
         );
         assert_eq!(conn.close_reason(), None, "{value}");
-        assert!(!conn.wants_close(), "{value}");
+        assert!(!conn.is_close_wanted(), "{value}");
         // Each response says the connection persists (RFC 9112 C.2.2).
         let wire = lowercase(&wire);
         assert_eq!(
@@ -1335,17 +1339,17 @@ fn expect_continue_until_100_is_sent() {
         let head = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: {value}\r\n\r\n");
         conn.receive(head.as_bytes()).expect("receive");
         assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-        assert!(conn.expects_continue(), "{value}");
+        assert!(conn.is_continue_expected(), "{value}");
         let cont = Response::builder().status(100).body(()).expect("valid");
         conn.send_response(cont).expect("100");
         assert_eq!(take_output(&mut conn), b"HTTP/1.1 100 Continue\r\n\r\n");
-        assert!(!conn.expects_continue(), "{value}");
+        assert!(!conn.is_continue_expected(), "{value}");
         conn.receive(b"hello").expect("receive body");
         assert_eq!(
             h1_tests::merge_data(drain(&mut conn)),
             [Ev::Data(b"hello".to_vec()), Ev::End, Ev::Paused]
         );
-        assert!(!conn.expects_continue());
+        assert!(!conn.is_continue_expected());
         respond(&mut conn, 200);
     }
 }
@@ -1356,7 +1360,7 @@ fn expect_continue_ignored_for_http10() {
     conn.receive(b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         .expect("receive");
     assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-    assert!(!conn.expects_continue());
+    assert!(!conn.is_continue_expected());
 }
 
 #[test]
@@ -1365,7 +1369,7 @@ fn no_expect_no_continue() {
     conn.receive(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")
         .expect("receive");
     assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-    assert!(!conn.expects_continue());
+    assert!(!conn.is_continue_expected());
 }
 
 // ---- upgrade (RFC 9110 7.8) ----------------------------------------------

@@ -62,6 +62,8 @@ enum S {
     /// Switched, with this leftover.
     Up(Vec<u8>),
     Closed,
+    /// Nothing more will be read.
+    Finished,
     /// Receive error.
     E(Error),
     /// Either of two receive errors the docs both allow (expected side only).
@@ -91,6 +93,7 @@ fn summarize(events: Vec<Ev>) -> Vec<S> {
             Ev::End => S::End,
             Ev::Upgrade(b) => S::Up(b),
             Ev::Closed => S::Closed,
+            Ev::Finished => S::Finished,
             Ev::Error(e) => S::E(e),
             other => panic!("a client reported {other:?}"),
         })
@@ -239,7 +242,7 @@ fn response_framing() {
             &[Get, Get],
             b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
             false,
-            vec![R(200), d(b"hi"), End],
+            vec![R(200), d(b"hi"), End, S::Finished],
         ),
     ];
     run_table("response_framing", &Config::default(), &cases);
@@ -450,9 +453,10 @@ fn status_line_and_fields() {
         // obs-fold in a response: rejected unless lenient (RFC 9112 5.2).
         (
             &[Get],
+            // A user agent MUST replace obs-fold with SP (RFC 9112 section 5.2).
             b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
             false,
-            vec![e(P::InvalidFieldName)],
+            vec![R(200), End],
         ),
     ];
     run_table("status_line_and_fields", &Config::default(), &cases);
@@ -521,12 +525,13 @@ fn pipelined_responses_match_requests_in_order() {
     run_table("pipelined", &Config::default(), &cases);
 }
 
-// ---- obs-fold leniency (RFC 9112 5.2) ------------------------------------
+// ---- obs-fold (RFC 9112 5.2) ----------------------------------------------
 
+/// A user agent MUST replace each obs-fold in a response with SP: the
+/// default. A proxy may refuse the response instead (then answers 502).
 #[test]
-fn obs_fold_in_responses_when_lenient() {
-    let mut config = Config::default();
-    config.lenient.obs_fold_in_responses = true;
+fn obs_fold_in_responses_is_unfolded_by_default() {
+    let config = Config::default();
     let input: &[u8] = b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\tc\r\nY: d\r\nContent-Length: 2\r\n\r\nhi";
     let bytewise: Vec<usize> = (1..input.len()).collect();
     for cuts in [&[][..], &bytewise[..]] {
@@ -553,12 +558,19 @@ fn obs_fold_in_responses_when_lenient() {
         assert!(headers.contains(&("y".into(), b"d".to_vec())));
         assert_eq!(events[1], Ev::Data(b"hi".to_vec()));
     }
+    let mut proxy = Config::default();
+    proxy.response_obs_fold = h1::ObsFold::Reject;
+    let mut conn = client_after(&proxy, &[Get]);
+    conn.receive(input).expect("receive");
+    assert!(matches!(
+        conn.poll_event(),
+        Err(Error::Protocol(ProtocolError::InvalidFieldName))
+    ));
 }
 
 #[test]
-fn obs_fold_in_a_request_is_refused_even_when_lenient() {
-    let mut config = Config::default();
-    config.lenient.obs_fold_in_responses = true;
+fn obs_fold_in_a_request_is_refused() {
+    let config = Config::default();
     let mut conn = Connection::new(Role::Server, config);
     conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n")
         .expect("receive");
@@ -570,7 +582,7 @@ fn obs_fold_in_a_request_is_refused_even_when_lenient() {
 
 // ---- reason phrase ---------------------------------------------------------
 
-fn first_response(input: &[u8]) -> h1::http::Response<()> {
+fn first_head(input: &[u8]) -> h1::ResponseHead {
     let mut conn = client_after(&Config::default(), &[Get]);
     conn.receive(input).expect("receive");
     match conn.poll_event() {
@@ -579,8 +591,15 @@ fn first_response(input: &[u8]) -> h1::http::Response<()> {
     }
 }
 
+fn first_response(input: &[u8]) -> h1::http::Response<()> {
+    first_head(input).into_response().expect("http types")
+}
+
 #[test]
 fn raw_reason_phrase_is_available() {
+    assert_eq!(first_head(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\n\r\n").reason(), b"\xc3\xa9t\xe9 \x80");
+    assert_eq!(first_head(b"HTTP/1.1 200 OK\r\n\r\n").reason(), b"OK");
+    assert_eq!(first_head(b"HTTP/1.1 200 \r\n\r\n").reason(), b"");
     let res = first_response(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -632,13 +651,13 @@ fn nothing_follows_the_upgrade() {
     let events = h1_tests::drain(&mut conn);
     assert_eq!(h1_tests::kinds(&events), ["response", "upgrade"]);
     assert_eq!(events[1], Ev::Upgrade(b"ab".to_vec()));
-    assert!(matches!(conn.poll_event(), Ok(Event::Paused)));
+    assert!(matches!(conn.poll_event(), Ok(Event::Finished)));
     assert_eq!(
         conn.receive(b"more"),
         Err(Error::Misuse(Misuse::InputAfterSwitch))
     );
-    assert!(!conn.wants_read());
-    assert!(!conn.wants_close());
+    assert!(!conn.is_read_wanted());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -646,7 +665,7 @@ fn response_with_close_makes_the_client_close() {
     let mut conn = client_after(&Config::default(), &[Get]);
     conn.receive(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         .expect("receive");
-    assert_eq!(h1_tests::kinds(&h1_tests::drain(&mut conn)), ["response", "end"]);
+    assert_eq!(h1_tests::kinds(&h1_tests::drain(&mut conn)), ["response", "end", "finished"]);
     assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }

@@ -75,7 +75,7 @@ fn response_with_content_length_goes_as_is() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 // ---- whole responses in one call -------------------------------------------
@@ -93,7 +93,7 @@ fn full_response_is_framed_by_a_length_the_connection_writes() {
         esc(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello")
     );
     assert_eq!(conn.our_state(), State::Idle, "the message is complete");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
     // Lengths of every width, including 0 and the largest digits.
     for (len, text) in [(0, "0"), (9, "9"), (10, "10"), (1234567, "1234567")] {
         let mut conn = server_with(GET11);
@@ -161,14 +161,14 @@ fn full_response_to_http10_keeps_alive_only_when_asked() {
     let (_, fields, body) = split(&take_output(&mut conn));
     assert_eq!(fields, vec!["connection: keep-alive", "content-length: 2"]);
     assert_eq!(body, b"hi");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     let mut conn = server_with(GET10);
     conn.send_full_response(response(200, &[]), Bytes::from_static(b"hi"))
         .expect("full response");
     let (_, fields, _) = split(&take_output(&mut conn));
     assert_eq!(fields, vec!["connection: close", "content-length: 2"]);
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn full_response_refuses_bodies_where_none_may_go_and_1xx() {
             misuse(Misuse::BodyNotAllowed),
             "{status}"
         );
-        assert!(!conn.has_output(), "nothing queued for a refused {status}");
+        assert!(!conn.output_len() > 0, "nothing queued for a refused {status}");
         // Empty, they go without any length (RFC 9110 8.6).
         conn.send_full_response(response(status, &[]), Bytes::new())
             .expect("bodiless");
@@ -197,7 +197,7 @@ fn full_response_refuses_bodies_where_none_may_go_and_1xx() {
         conn.send_full_response(response(103, &[]), Bytes::new()),
         misuse(Misuse::InvalidStatus)
     );
-    assert!(!conn.has_output());
+    assert!(!conn.output_len() > 0);
     // A 2xx to CONNECT switches: no body, no length, and the tunnel opens.
     let mut conn = server_with(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
     assert_eq!(
@@ -223,7 +223,7 @@ fn response_without_length_to_http11_is_chunked() {
         esc(&b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
            5\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"[..])
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn response_without_length_to_http10_is_close_delimited() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhello")
     );
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn response_without_length_to_a_keep_alive_http10_client_still_closes() {
     assert_eq!(start, "HTTP/1.1 200 OK");
     assert_eq!(fields, ["connection: close"]);
     assert_eq!(body, b"hello");
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -264,7 +264,7 @@ fn response_with_length_to_a_keep_alive_http10_client_says_keep_alive() {
     let (_, fields, body) = split(&take_output(&mut conn));
     assert_eq!(fields, ["connection: keep-alive", "content-length: 2"]);
     assert_eq!(body, b"hi");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn response_with_connection_close_closes() {
     let (_, fields, _) = split(&take_output(&mut conn));
     assert_eq!(fields, ["connection: close", "content-length: 0"]);
     assert_eq!(conn.close_reason(), Some(h1::CloseReason::WeAskedClose));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -397,7 +397,7 @@ fn no_body_for_head_204_304() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     // HEAD without Content-Length: still no body, no chunk framing.
     let mut conn = server_with(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -590,7 +590,7 @@ fn switching_protocols() {
         "send_data"
     ));
     assert_eq!(conn.our_state(), State::SwitchedProtocol);
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -857,7 +857,7 @@ fn one_error_response_after_a_receive_error() {
     assert_eq!(err, Error::Protocol(ProtocolError::InvalidFieldName));
     let status = err.status().expect("a status to answer");
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(!conn.wants_close(), "the error response is still to be sent");
+    assert!(!conn.is_close_wanted(), "the error response is still to be sent");
 
     conn.send_response(
         Response::builder()
@@ -872,7 +872,7 @@ fn one_error_response_after_a_receive_error() {
     assert_eq!(start, "HTTP/1.1 400 Bad Request");
     assert_eq!(fields, ["connection: close", "content-length: 0"]);
     assert_eq!(body, b"");
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
     // Only one.
     assert!(conn
         .send_response(response(400, &[("content-length", "0")]))
@@ -899,14 +899,14 @@ fn error_response_mid_body() {
     let (start, fields, _) = split(&take_output(&mut conn));
     assert_eq!(start, "HTTP/1.1 413 Payload Too Large");
     assert!(fields.contains(&"connection: close".to_owned()));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 // ---- body bytes are not copied (crate docs: Sending) -----------------------
 
 fn sent_without_copy(conn: &mut Connection, data: &Bytes) -> bool {
     let mut found = false;
-    while let Some(piece) = conn.poll_transmit() {
+    while let Some(piece) = conn.poll_output() {
         found |= piece.as_ptr() == data.as_ptr() && piece.len() == data.len();
     }
     found
@@ -992,5 +992,5 @@ fn short_pieces_join_the_bytes_before_them() {
     conn.advance_output(want.len() - 12);
     assert_eq!(conn.output_len(), 2);
     assert_eq!(esc(take_output(&mut conn)), esc(b"\r\n"));
-    assert!(!conn.has_output());
+    assert!(!conn.output_len() > 0);
 }

@@ -3,19 +3,20 @@
 //! Data comes out as slices of the receive buffer, never copies.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderMap;
 
 use crate::config::Config;
 use crate::error::{Error, Incomplete, LimitError, ProtocolError};
 use crate::head::fields::{is_tchar, quoted_string_len};
-use crate::head::parse::{self, Framing};
+use crate::head::lines::FieldLines;
+use crate::head::parse;
 use crate::head::scan::{Rules, Scanner};
+use crate::semantics::Framing;
 
 /// One step of a body.
 #[derive(Debug)]
 pub(crate) enum Decoded {
     Data(Bytes),
-    Trailers(HeaderMap),
+    Trailers(FieldLines),
     End,
     NeedData,
 }
@@ -25,7 +26,8 @@ pub(crate) enum Decoded {
 pub(crate) enum Decoder {
     Length { remaining: u64 },
     Chunked(Chunked),
-    CloseDelimited,
+    /// Until the connection closes; `received` so far, for the body size limit.
+    CloseDelimited { received: u64 },
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +53,7 @@ impl Decoder {
         match framing {
             Framing::Length(n) => Decoder::Length { remaining: n },
             Framing::Chunked => Decoder::Chunked(Chunked::default()),
-            Framing::CloseDelimited => Decoder::CloseDelimited,
+            Framing::CloseDelimited => Decoder::CloseDelimited { received: 0 },
         }
     }
 
@@ -90,8 +92,12 @@ impl Decoder {
                 *remaining -= n;
                 Ok(Decoded::Data(buf.split_to(n as usize).freeze()))
             }
-            Decoder::CloseDelimited => {
+            Decoder::CloseDelimited { received } => {
                 if !buf.is_empty() {
+                    *received = received.saturating_add(buf.len() as u64);
+                    if config.limits.body_size.is_some_and(|max| *received > max) {
+                        return Err(LimitError::BodySize.into());
+                    }
                     Ok(Decoded::Data(buf.split().freeze()))
                 } else if eof {
                     Ok(Decoded::End)
@@ -190,7 +196,7 @@ impl Chunked {
                     let raw = buf.split_to(section.end);
                     self.state = ChunkState::End;
                     if section.fields > 0 {
-                        return Ok(Decoded::Trailers(parse::trailers(raw, section)?));
+                        return Ok(Decoded::Trailers(parse::trailers(raw, section, config)?));
                     }
                 }
                 ChunkState::End => return Ok(Decoded::End),
@@ -447,7 +453,7 @@ mod tests {
         );
     }
 
-    fn decode_all(input: &[u8], step: usize, config: &Config) -> Result<(Vec<u8>, Option<HeaderMap>), Error> {
+    fn decode_all(input: &[u8], step: usize, config: &Config) -> Result<(Vec<u8>, Option<FieldLines>), Error> {
         let mut d = Decoder::new(Framing::Chunked);
         let mut buf = BytesMut::new();
         let (mut body, mut trailers) = (Vec::new(), None);
@@ -473,7 +479,7 @@ mod tests {
         for step in 1..input.len() {
             let (body, trailers) = decode_all(input, step, &config).expect("valid");
             assert_eq!(body, b"hello world");
-            assert_eq!(trailers.expect("trailers")["x-sum"], "1");
+            assert_eq!(trailers.expect("trailers").get("x-sum"), Some(&b"1"[..]));
         }
         let (body, trailers) = decode_all(b"0\r\n\r\n", 1, &config).expect("valid");
         assert!(body.is_empty() && trailers.is_none());

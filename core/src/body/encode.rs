@@ -5,11 +5,10 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use http::HeaderMap;
 
 use super::Output;
 use crate::error::Misuse;
-use crate::head::encode;
+use crate::head::encode::{self, FieldsRef};
 
 /// The sending half of a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,20 +51,16 @@ impl Encoder {
         Ok(())
     }
 
-    /// Ends the body, with trailers if it is chunked.
-    pub(crate) fn end(&mut self, trailers: Option<&HeaderMap>, out: &mut Output) -> Result<(), Misuse> {
-        let trailers = trailers.filter(|t| !t.is_empty());
+    /// Ends the body, with trailers (already checked) if it is chunked.
+    pub(crate) fn end(&mut self, trailers: Option<FieldsRef<'_>>, title_case: bool, out: &mut Output) -> Result<(), Misuse> {
         match self {
             Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort {
                 remaining: *remaining,
             }),
             Encoder::Chunked => {
-                if let Some(t) = trailers {
-                    encode::check_fields(t)?;
-                }
                 out.tail().extend_from_slice(b"0\r\n");
                 match trailers {
-                    Some(t) => encode::fields(out.tail(), 0, &[], t, &[]),
+                    Some(t) => encode::fields(out.tail(), 0, &[], t, &[], title_case),
                     None => out.tail().extend_from_slice(b"\r\n"),
                 }
                 Ok(())

@@ -465,7 +465,7 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
         None => a.host().to_owned(),
     });
     let mut got = transfer(client, server);
-    if !got.contains(&Ev::End) && server.expects_continue() {
+    if !got.contains(&Ev::End) && server.is_continue_expected() {
         assert_eq!(server.send_continue_if_expected(), Ok(true));
         let at_client = transfer(server, client);
         assert_eq!(
@@ -555,7 +555,7 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
     }
     let wire = take_output(server);
     client.receive(&wire).expect("client takes the response");
-    let eof = server.wants_close();
+    let eof = server.is_close_wanted();
     if eof {
         client.receive_eof().expect("client takes the end of input");
     }
@@ -597,7 +597,7 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
         }
     };
     check_body("response", rest, &body, &trailers);
-    !eof && !client.wants_close() && client.our_state() == State::Idle && server.our_state() == State::Idle
+    !eof && !client.is_close_wanted() && client.our_state() == State::Idle && server.our_state() == State::Idle
 }
 
 /// The server switched protocols: the client sees the response, then the

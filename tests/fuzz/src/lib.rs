@@ -252,7 +252,7 @@ impl Driver {
                 "error response refused after {e:?}"
             );
             take_output(&mut self.conn);
-            assert!(self.conn.wants_close(), "no close after an error response");
+            assert!(self.conn.is_close_wanted(), "no close after an error response");
         }
         let again = self.conn.poll_event();
         assert_eq!(again.as_ref().err(), Some(&e), "errors are sticky");

@@ -1,0 +1,278 @@
+//! The heads a connection reports and sends: [`RequestHead`] and
+//! [`ResponseHead`], each a wire view of its bytes with `http` types one
+//! call away.
+
+use std::fmt;
+use std::ops::Range;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{Method, StatusCode, Version};
+
+use super::convert::{self, NameCache};
+use super::lines::FieldLines;
+use crate::error::Misuse;
+
+/// A request head as it arrived: the method, the request-target and the
+/// field lines exactly as received (see [`FieldLines`]), backed by the
+/// received bytes.
+///
+/// Nothing is built for it but a few offsets; [`into_request`](Self::into_request)
+/// makes the `http::Request<()>` when one is wanted (a `HeaderMap`, a
+/// `Uri` and the field names and values, which costs about four times
+/// what reading the head did).
+///
+/// A head can also be built to send, or a received one changed and sent
+/// on (a proxy's way): see [`Connection::send_request`](crate::Connection::send_request).
+#[derive(Clone)]
+pub struct RequestHead {
+    /// `fields.head_bytes()` starts with the request line (or, for a head
+    /// built to send, with the method and target).
+    fields: FieldLines,
+    method: Range<usize>,
+    target: Range<usize>,
+    version: Version,
+}
+
+impl RequestHead {
+    /// A head to send: `method` and `target` (which the connection checks
+    /// against the form its method allows when it sends it), HTTP/1.1, no
+    /// fields yet. Add them with [`fields_mut`](Self::fields_mut).
+    pub fn new(method: Method, target: impl AsRef<[u8]>) -> Self {
+        let (method, target) = (method.as_str().as_bytes(), target.as_ref());
+        let mut line = BytesMut::with_capacity(method.len() + target.len() + 1);
+        line.put_slice(method);
+        line.put_u8(b' ');
+        line.put_slice(target);
+        let len = line.len();
+        RequestHead {
+            fields: FieldLines::received(line.freeze(), len, 0, true),
+            method: 0..method.len(),
+            target: method.len() + 1..len,
+            version: Version::HTTP_11,
+        }
+    }
+
+    /// A received head: `fields` holds the whole head.
+    pub(crate) fn received(fields: FieldLines, method: Range<usize>, target: Range<usize>, version: Version) -> Self {
+        RequestHead {
+            fields,
+            method,
+            target,
+            version,
+        }
+    }
+
+    /// The method, as received (a token, so ASCII).
+    pub fn method(&self) -> &[u8] {
+        &self.fields.head_bytes()[self.method.clone()]
+    }
+
+    /// Whether the method is `method` (methods are case-sensitive).
+    pub fn is_method(&self, method: &Method) -> bool {
+        self.method() == method.as_str().as_bytes()
+    }
+
+    /// The request-target, byte for byte as received.
+    pub fn target(&self) -> &[u8] {
+        &self.fields.head_bytes()[self.target.clone()]
+    }
+
+    /// `HTTP/1.1`, or `HTTP/1.0` (a higher HTTP/1 minor version is read as
+    /// 1.1, RFC 9110 section 2.5).
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Sets the version the head is sent with (`HTTP/1.0` or `HTTP/1.1`).
+    /// A proxy forwards with its own version (RFC 9110 section 2.5).
+    pub fn set_version(&mut self, version: Version) {
+        self.version = version;
+    }
+
+    /// The field lines, in order, as received.
+    pub fn fields(&self) -> &FieldLines {
+        &self.fields
+    }
+
+    /// The field lines, to change before sending the head on.
+    pub fn fields_mut(&mut self) -> &mut FieldLines {
+        &mut self.fields
+    }
+
+    /// The protocol this request proposes to switch to (RFC 9110 section
+    /// 7.8): the first element of its Upgrade field, when it is HTTP/1.1
+    /// and its Connection field has the `upgrade` option. (CONNECT is not
+    /// an upgrade.)
+    pub fn requested_upgrade(&self) -> Option<&[u8]> {
+        crate::semantics::requested_upgrade(
+            self.fields.iter().map(|f| (f.name(), f.value())),
+            self.version == Version::HTTP_10,
+        )
+    }
+
+    /// The head as an `http::Request<()>`: the method, the target as a
+    /// `Uri` (its bytes shared, not copied), the version and the fields
+    /// as a `HeaderMap` (names lowercased, values shared). Fails only
+    /// where the `http` types are narrower than HTTP (a target longer
+    /// than 65,534 bytes, a name longer than 65,535).
+    pub fn into_request(self) -> Result<http::Request<()>, crate::Error> {
+        self.into_request_with(&mut NameCache::default())
+    }
+
+    /// [`into_request`](Self::into_request), reusing the field names the
+    /// cache kept from the connection's previous head: a keep-alive peer
+    /// that repeats its fields gets them built once per connection.
+    pub fn into_request_with(self, names: &mut NameCache) -> Result<http::Request<()>, crate::Error> {
+        convert::request(self, names)
+    }
+
+    /// The parts [`convert`] builds the request from.
+    pub(crate) fn parts(&self) -> (&FieldLines, Range<usize>, Range<usize>) {
+        (&self.fields, self.method.clone(), self.target.clone())
+    }
+}
+
+impl PartialEq for RequestHead {
+    /// The same method, target, version and field lines.
+    fn eq(&self, other: &Self) -> bool {
+        self.method() == other.method()
+            && self.target() == other.target()
+            && self.version == other.version
+            && self.fields == other.fields
+    }
+}
+
+impl Eq for RequestHead {}
+
+impl fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("method", &self.method().escape_ascii().to_string())
+            .field("target", &self.target().escape_ascii().to_string())
+            .field("version", &self.version)
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+/// A response head as it arrived: the status, the reason phrase and the
+/// field lines exactly as received, backed by the received bytes.
+///
+/// [`into_response`](Self::into_response) makes the `http::Response<()>`
+/// when one is wanted. To send, build one with [`new`](Self::new) and
+/// [`fields_mut`](Self::fields_mut); a received head sent on keeps its
+/// reason phrase and its field lines' order and case.
+#[derive(Clone)]
+pub struct ResponseHead {
+    /// `fields.head_bytes()` starts with the status line (or, for a head
+    /// built to send, with the reason phrase).
+    fields: FieldLines,
+    status: StatusCode,
+    reason: Range<usize>,
+    version: Version,
+}
+
+impl ResponseHead {
+    /// A head to send with `status`, its canonical reason phrase (empty
+    /// for an unregistered code), and no fields yet.
+    pub fn new(status: StatusCode) -> Self {
+        let reason = Bytes::from_static(status.canonical_reason().unwrap_or("").as_bytes());
+        let len = reason.len();
+        ResponseHead {
+            fields: FieldLines::received(reason, len, 0, true),
+            status,
+            reason: 0..len,
+            version: Version::HTTP_11,
+        }
+    }
+
+    /// [`new`](Self::new) with this reason phrase (`*( HTAB / SP / VCHAR
+    /// / obs-text )`, RFC 9112 section 4), or [`Misuse::InvalidReason`].
+    pub fn with_reason(status: StatusCode, reason: impl AsRef<[u8]>) -> Result<Self, Misuse> {
+        let reason = reason.as_ref();
+        if !super::lines::is_field_value(reason) {
+            return Err(Misuse::InvalidReason);
+        }
+        let mut head = ResponseHead::new(status);
+        head.fields = FieldLines::received(Bytes::copy_from_slice(reason), reason.len(), 0, true);
+        head.reason = 0..reason.len();
+        Ok(head)
+    }
+
+    /// A received head: `fields` holds the whole head.
+    pub(crate) fn received(fields: FieldLines, status: StatusCode, reason: Range<usize>, version: Version) -> Self {
+        ResponseHead {
+            fields,
+            status,
+            reason,
+            version,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason phrase, byte for byte as received (it may be empty).
+    pub fn reason(&self) -> &[u8] {
+        &self.fields.head_bytes()[self.reason.clone()]
+    }
+
+    /// `HTTP/1.1`, or `HTTP/1.0` (a higher HTTP/1 minor version is read as
+    /// 1.1). Responses are always sent as HTTP/1.1.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The field lines, in order, as received.
+    pub fn fields(&self) -> &FieldLines {
+        &self.fields
+    }
+
+    /// The field lines, to change before sending the head on.
+    pub fn fields_mut(&mut self) -> &mut FieldLines {
+        &mut self.fields
+    }
+
+    /// The head as an `http::Response<()>`: the status, the version, the
+    /// fields as a `HeaderMap`, and the reason phrase as a
+    /// [`ReasonPhrase`](crate::ReasonPhrase) extension when it differs
+    /// from the status code's canonical one.
+    pub fn into_response(self) -> Result<http::Response<()>, crate::Error> {
+        self.into_response_with(&mut NameCache::default())
+    }
+
+    /// [`into_response`](Self::into_response), reusing the names the cache kept.
+    pub fn into_response_with(self, names: &mut NameCache) -> Result<http::Response<()>, crate::Error> {
+        convert::response(self, names)
+    }
+
+    /// The reason phrase's place among the head's bytes.
+    pub(crate) fn reason_range(&self) -> Range<usize> {
+        self.reason.clone()
+    }
+}
+
+impl PartialEq for ResponseHead {
+    /// The same status, reason phrase, version and field lines.
+    fn eq(&self, other: &Self) -> bool {
+        self.status == other.status
+            && self.reason() == other.reason()
+            && self.version == other.version
+            && self.fields == other.fields
+    }
+}
+
+impl Eq for ResponseHead {}
+
+impl fmt::Debug for ResponseHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseHead")
+            .field("status", &self.status)
+            .field("reason", &self.reason().escape_ascii().to_string())
+            .field("version", &self.version)
+            .field("fields", &self.fields)
+            .finish()
+    }
+}

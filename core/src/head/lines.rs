@@ -1,0 +1,391 @@
+//! Field lines as they arrived: [`FieldLines`], the wire view of a header
+//! or trailer section.
+
+use std::fmt;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use http::HeaderMap;
+
+use super::fields::{is_token, trim_ows};
+use super::scan::find_line_byte;
+use crate::error::Misuse;
+use crate::semantics::HopByHop;
+
+/// The field lines of a header or trailer section, in the order they
+/// arrived, each name in the case the peer sent, duplicates as separate
+/// lines: the section exactly as received, backed by the received bytes
+/// (no copy).
+///
+/// Values are read with the optional whitespace around them removed
+/// (RFC 9112 section 5.1); an obs-fold that a lenient setting replaced
+/// with spaces is part of its line. Names compare without regard to
+/// case, as field names do (RFC 9110 section 5.1).
+///
+/// The same type carries the fields of a head to send: build one with
+/// [`append`](Self::append), or take a received one, change it (a proxy
+/// calls [`remove_hop_by_hop`](Self::remove_hop_by_hop)) and send it on.
+/// Its lines go out in their order and case. Cloning shares the bytes.
+///
+/// ```
+/// let mut fields = h1::FieldLines::new();
+/// fields.append("Host", "example.com")?;
+/// fields.append("X-Trace", "a")?;
+/// fields.append("x-trace", "b")?;
+/// let lines: Vec<_> = fields.iter().map(|f| (f.name(), f.value())).collect();
+/// assert_eq!(lines, [(&b"Host"[..], &b"example.com"[..]), (b"X-Trace", b"a"), (b"x-trace", b"b")]);
+/// assert_eq!(fields.get("HOST"), Some(&b"example.com"[..]));
+/// assert_eq!(fields.get_all("x-trace").count(), 2);
+/// # Ok::<(), h1::Misuse>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct FieldLines {
+    /// `bytes[start..]` holds the lines, each `name ":" value` ended by
+    /// CRLF (or by a bare LF where a lenient setting accepted one),
+    /// possibly followed by the empty line that ends a received section.
+    /// What comes before `start` belongs to the head that owns the lines
+    /// (its start line), and is kept when the lines change.
+    bytes: Bytes,
+    start: usize,
+    len: usize,
+    /// Every line ends with CRLF, so the lines can be written as they are.
+    crlf: bool,
+}
+
+impl FieldLines {
+    /// No field lines.
+    pub fn new() -> Self {
+        FieldLines {
+            crlf: true,
+            ..FieldLines::default()
+        }
+    }
+
+    /// Lines the parser found valid: `len` field lines in `bytes[start..]`.
+    pub(crate) fn received(bytes: Bytes, start: usize, len: usize, crlf: bool) -> Self {
+        FieldLines {
+            bytes,
+            start,
+            len,
+            crlf,
+        }
+    }
+
+    /// The number of field lines.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no field lines.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The field lines in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            rest: &self.bytes[self.start..],
+        }
+    }
+
+    /// The value of the first line named `name` (compared without regard
+    /// to case).
+    pub fn get(&self, name: impl AsRef<[u8]>) -> Option<&[u8]> {
+        self.get_all(name).next()
+    }
+
+    /// The values of every line named `name`, in order.
+    pub fn get_all(&self, name: impl AsRef<[u8]>) -> impl Iterator<Item = &[u8]> {
+        let name = name.as_ref().to_owned();
+        self.iter()
+            .filter(move |f| f.name.eq_ignore_ascii_case(&name))
+            .map(|f| f.value)
+    }
+
+    /// Whether some line is named `name` (compared without regard to case).
+    pub fn contains(&self, name: impl AsRef<[u8]>) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Adds a line at the end. `name` must be a token and `value` hold no
+    /// CR, LF, NUL or other control byte but HTAB (RFC 9110 section 5);
+    /// otherwise nothing changes and [`Misuse::InvalidField`] is returned.
+    pub fn append(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<(), Misuse> {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if !is_token(name) || !is_field_value(value) {
+            return Err(Misuse::InvalidField);
+        }
+        let mut buf = self.edit(|_| true);
+        buf.reserve(name.len() + value.len() + 4);
+        buf.put_slice(name);
+        buf.put_slice(b": ");
+        buf.put_slice(value);
+        buf.put_slice(b"\r\n");
+        self.len += 1;
+        self.bytes = buf.freeze();
+        Ok(())
+    }
+
+    /// Removes every line named `name` (compared without regard to case).
+    /// Returns how many were removed.
+    pub fn remove(&mut self, name: impl AsRef<[u8]>) -> usize {
+        let name = name.as_ref();
+        self.retain(|f| !f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Removes the hop-by-hop fields (RFC 9110 section 7.6.1), as a proxy
+    /// does before forwarding a message: `connection` and every field it
+    /// names, `keep-alive`, `proxy-connection`, `te`, `transfer-encoding`,
+    /// `upgrade` and `trailer`. Returns how many lines were removed.
+    pub fn remove_hop_by_hop(&mut self) -> usize {
+        let lines = self.clone();
+        let hop = HopByHop::of(lines.iter().map(|f| (f.name, f.value)));
+        self.retain(|f| !hop.is_hop_by_hop(f.name))
+    }
+
+    /// Keeps only the lines `keep` accepts; returns how many were removed.
+    fn retain(&mut self, mut keep: impl FnMut(&Field<'_>) -> bool) -> usize {
+        let before = self.len;
+        if self.iter().all(|f| keep(&f)) {
+            return 0;
+        }
+        let mut kept = 0;
+        let buf = self.edit(|f| {
+            let k = keep(f);
+            kept += usize::from(k);
+            k
+        });
+        self.len = kept;
+        self.bytes = buf.freeze();
+        before - kept
+    }
+
+    /// The bytes rewritten for a change: what precedes the lines, then
+    /// each line `keep` accepts, ended by CRLF (without the empty line
+    /// that ends a received section). Copies only what is shared with
+    /// other owners.
+    fn edit(&mut self, mut keep: impl FnMut(&Field<'_>) -> bool) -> BytesMut {
+        let mut out = BytesMut::with_capacity(self.bytes.len() + 64);
+        out.put_slice(&self.bytes[..self.start]);
+        for line in self.raw_lines() {
+            let field = split_line(line);
+            if keep(&field) {
+                out.put_slice(line);
+                out.put_slice(b"\r\n");
+            }
+        }
+        self.crlf = true;
+        out
+    }
+
+    /// Each line's bytes, without its line end.
+    fn raw_lines(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = &self.bytes[self.start..];
+        std::iter::from_fn(move || {
+            let (line, next) = next_line(rest)?;
+            rest = next;
+            Some(line)
+        })
+    }
+
+    /// The bytes of the lines, ended by CRLF each, when they can be
+    /// written as they are; `None` when some line ends with a bare LF.
+    pub(crate) fn wire(&self) -> Option<&[u8]> {
+        if !self.crlf {
+            return None;
+        }
+        let lines = &self.bytes[self.start..];
+        // A received section ends with its empty line: not part of the lines.
+        Some(match lines {
+            b"\r\n" => &[],
+            _ if lines.ends_with(b"\r\n\r\n") => &lines[..lines.len() - 2],
+            _ => lines,
+        })
+    }
+
+    /// The bytes of the head these lines belong to (see [`FieldLines::received`]).
+    pub(crate) fn head_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// A `Bytes` for `part`, a slice of these lines' bytes, without a copy.
+    pub(crate) fn share(&self, part: &[u8]) -> Bytes {
+        self.bytes.slice_ref(part)
+    }
+
+    /// The fields as an `http` header map (names lowercased, values as
+    /// slices of the received bytes). Fails only where the `http` types
+    /// are narrower than HTTP: a name or value longer than they hold.
+    pub fn to_header_map(&self) -> Result<HeaderMap, crate::Error> {
+        super::convert::header_map(self, None)
+    }
+}
+
+impl From<&HeaderMap> for FieldLines {
+    /// The fields of an `http` header map, names lowercase as the map
+    /// holds them, in the map's order.
+    fn from(map: &HeaderMap) -> Self {
+        let mut buf = BytesMut::new();
+        for (name, value) in map {
+            buf.put_slice(name.as_str().as_bytes());
+            buf.put_slice(b": ");
+            buf.put_slice(value.as_bytes());
+            buf.put_slice(b"\r\n");
+        }
+        FieldLines {
+            bytes: buf.freeze(),
+            start: 0,
+            len: map.len(),
+            crlf: true,
+        }
+    }
+}
+
+impl fmt::Debug for FieldLines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for FieldLines {
+    /// The same lines in the same order, names compared by their bytes.
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for FieldLines {}
+
+impl<'a> IntoIterator for &'a FieldLines {
+    type Item = Field<'a>;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// One field line: its name as sent and its value without the whitespace
+/// around it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Field<'a> {
+    name: &'a [u8],
+    value: &'a [u8],
+}
+
+impl<'a> Field<'a> {
+    /// The name, in the case it was sent.
+    pub fn name(&self) -> &'a [u8] {
+        self.name
+    }
+
+    /// The value, without leading or trailing whitespace.
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// Whether the name is `name`, compared without regard to case.
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
+
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name.escape_ascii(), self.value.escape_ascii())
+    }
+}
+
+/// The field lines of a [`FieldLines`], in order.
+#[derive(Clone, Debug)]
+pub struct Iter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        let (line, rest) = next_line(self.rest)?;
+        self.rest = rest;
+        Some(split_line(line))
+    }
+}
+
+/// The first line of `bytes` (without its line end) and what follows it;
+/// `None` at the end or at the empty line that ends a section.
+fn next_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = find_line_byte(bytes)?;
+    if end == 0 {
+        return None;
+    }
+    let next = if bytes[end] == b'\r' { end + 2 } else { end + 1 };
+    Some((&bytes[..end], bytes.get(next..).unwrap_or_default()))
+}
+
+/// A valid field line split at its colon (names never hold one).
+fn split_line(line: &[u8]) -> Field<'_> {
+    let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+    Field {
+        name: &line[..colon],
+        value: trim_ows(line.get(colon + 1..).unwrap_or_default()),
+    }
+}
+
+/// `field-value` bytes (RFC 9110 section 5.5): visible characters,
+/// obs-text, SP and HTAB; no other control byte.
+pub(crate) fn is_field_value(value: &[u8]) -> bool {
+    value.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(section: &[u8], len: usize, crlf: bool) -> FieldLines {
+        FieldLines::received(Bytes::copy_from_slice(section), 0, len, crlf)
+    }
+
+    #[test]
+    fn received_lines_keep_order_case_and_duplicates() {
+        let f = received(b"Host: a\r\nX-Dup:  1 \r\nx-dup:2\r\nEmpty:\r\n\r\n", 4, true);
+        let got: Vec<(&[u8], &[u8])> = f.iter().map(|f| (f.name(), f.value())).collect();
+        assert_eq!(
+            got,
+            [(&b"Host"[..], &b"a"[..]), (b"X-Dup", b"1"), (b"x-dup", b"2"), (b"Empty", b"")]
+        );
+        assert_eq!(f.get_all("X-DUP").collect::<Vec<_>>(), [&b"1"[..], b"2"]);
+        assert_eq!(f.wire(), Some(&b"Host: a\r\nX-Dup:  1 \r\nx-dup:2\r\nEmpty:\r\n"[..]));
+    }
+
+    #[test]
+    fn bare_lf_lines_are_read_and_rewritten_with_crlf() {
+        let mut f = received(b"A: 1\nB: 2\r\n\n", 2, false);
+        assert_eq!(f.iter().count(), 2);
+        assert_eq!(f.wire(), None);
+        f.append("C", "3").expect("valid");
+        assert_eq!(f.wire(), Some(&b"A: 1\r\nB: 2\r\nC: 3\r\n"[..]));
+        assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn append_refuses_what_would_break_the_head() {
+        let mut f = FieldLines::new();
+        for (name, value) in [("bad name", "v"), ("", "v"), ("a", "x\r\ny: z"), ("a", "\0"), ("a", "\x7f")] {
+            assert_eq!(f.append(name, value), Err(Misuse::InvalidField), "{name:?} {value:?}");
+        }
+        assert!(f.is_empty());
+        f.append("a", "tab\tand obs-text \u{e9}").expect("valid");
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn changes_keep_what_precedes_the_lines() {
+        let head = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\nX-Keep: 2\r\n\r\n";
+        let mut f = FieldLines::received(Bytes::copy_from_slice(head), 16, 5, true);
+        assert_eq!(f.remove_hop_by_hop(), 3);
+        assert_eq!(f.head_bytes().as_ref(), b"GET / HTTP/1.1\r\nHost: a\r\nX-Keep: 2\r\n");
+        assert_eq!(f.remove("x-keep"), 1);
+        assert_eq!(f.remove("x-keep"), 0);
+        assert_eq!(f.len(), 1);
+    }
+}
