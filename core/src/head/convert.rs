@@ -135,11 +135,9 @@ pub(crate) fn header_map(lines: &FieldLines, mut names: Option<&mut NameCache>) 
 }
 
 pub(crate) fn request(head: RequestHead, names: &mut NameCache) -> Result<Request<()>, Error> {
-    let (lines, method, target) = head.parts();
-    let bytes = lines.head_bytes();
-    let method = Method::from_bytes(&bytes[method]).map_err(|_| ProtocolError::InvalidMethod)?;
-    let uri = Uri::from_maybe_shared(bytes.slice(target)).map_err(|_| ProtocolError::InvalidTarget)?;
-    let headers = header_map(lines, Some(names))?;
+    let method = Method::from_bytes(head.method()).map_err(|_| ProtocolError::InvalidMethod)?;
+    let uri = Uri::from_maybe_shared(head.target_bytes()).map_err(|_| ProtocolError::InvalidTarget)?;
+    let headers = header_map(head.fields(), Some(names))?;
     let mut req = Request::new(());
     *req.method_mut() = method;
     *req.uri_mut() = uri;
@@ -153,8 +151,7 @@ pub(crate) fn response(head: ResponseHead, names: &mut NameCache) -> Result<Resp
     let mut res = Response::new(());
     let status = head.status();
     if status.canonical_reason().map(str::as_bytes) != Some(head.reason()) {
-        let reason = head.fields().head_bytes().slice(head.reason_range());
-        res.extensions_mut().insert(ReasonPhrase(reason));
+        res.extensions_mut().insert(ReasonPhrase(head.reason_bytes()));
     }
     *res.status_mut() = status;
     *res.version_mut() = head.version();

@@ -25,12 +25,13 @@ use crate::error::Misuse;
 /// on (a proxy's way): see [`Connection::send_request`](crate::Connection::send_request).
 #[derive(Clone)]
 pub struct RequestHead {
-    /// `fields.head_bytes()` starts with the request line (or, for a head
-    /// built to send, with the method and target).
-    fields: FieldLines,
+    /// The request line as received (or, for a head built to send, the
+    /// method and target).
+    line: Bytes,
     method: Range<usize>,
     target: Range<usize>,
     version: Version,
+    fields: FieldLines,
 }
 
 impl RequestHead {
@@ -45,26 +46,34 @@ impl RequestHead {
         line.put_slice(target);
         let len = line.len();
         RequestHead {
-            fields: FieldLines::received(line.freeze(), len, 0, true),
+            line: line.freeze(),
             method: 0..method.len(),
             target: method.len() + 1..len,
             version: Version::HTTP_11,
+            fields: FieldLines::new(),
         }
     }
 
-    /// A received head: `fields` holds the whole head.
-    pub(crate) fn received(fields: FieldLines, method: Range<usize>, target: Range<usize>, version: Version) -> Self {
+    /// A received head: `line` holds its request line.
+    pub(crate) fn received(
+        line: Bytes,
+        method: Range<usize>,
+        target: Range<usize>,
+        version: Version,
+        fields: FieldLines,
+    ) -> Self {
         RequestHead {
-            fields,
+            line,
             method,
             target,
             version,
+            fields,
         }
     }
 
     /// The method, as received (a token, so ASCII).
     pub fn method(&self) -> &[u8] {
-        &self.fields.head_bytes()[self.method.clone()]
+        &self.line[self.method.clone()]
     }
 
     /// Whether the method is `method` (methods are case-sensitive).
@@ -74,7 +83,7 @@ impl RequestHead {
 
     /// The request-target, byte for byte as received.
     pub fn target(&self) -> &[u8] {
-        &self.fields.head_bytes()[self.target.clone()]
+        &self.line[self.target.clone()]
     }
 
     /// `HTTP/1.1`, or `HTTP/1.0` (a higher HTTP/1 minor version is read as
@@ -126,9 +135,9 @@ impl RequestHead {
         convert::request(self, names)
     }
 
-    /// The parts [`convert`] builds the request from.
-    pub(crate) fn parts(&self) -> (&FieldLines, Range<usize>, Range<usize>) {
-        (&self.fields, self.method.clone(), self.target.clone())
+    /// The target's bytes, shared (for a `Uri` without a copy).
+    pub(crate) fn target_bytes(&self) -> Bytes {
+        self.line.slice(self.target.clone())
     }
 }
 
@@ -164,25 +173,22 @@ impl fmt::Debug for RequestHead {
 /// reason phrase and its field lines' order and case.
 #[derive(Clone)]
 pub struct ResponseHead {
-    /// `fields.head_bytes()` starts with the status line (or, for a head
-    /// built to send, with the reason phrase).
-    fields: FieldLines,
     status: StatusCode,
-    reason: Range<usize>,
+    /// The reason phrase, as received.
+    reason: Bytes,
     version: Version,
+    fields: FieldLines,
 }
 
 impl ResponseHead {
     /// A head to send with `status`, its canonical reason phrase (empty
     /// for an unregistered code), and no fields yet.
     pub fn new(status: StatusCode) -> Self {
-        let reason = Bytes::from_static(status.canonical_reason().unwrap_or("").as_bytes());
-        let len = reason.len();
         ResponseHead {
-            fields: FieldLines::received(reason, len, 0, true),
             status,
-            reason: 0..len,
+            reason: Bytes::from_static(status.canonical_reason().unwrap_or("").as_bytes()),
             version: Version::HTTP_11,
+            fields: FieldLines::new(),
         }
     }
 
@@ -194,18 +200,17 @@ impl ResponseHead {
             return Err(Misuse::InvalidReason);
         }
         let mut head = ResponseHead::new(status);
-        head.fields = FieldLines::received(Bytes::copy_from_slice(reason), reason.len(), 0, true);
-        head.reason = 0..reason.len();
+        head.reason = Bytes::copy_from_slice(reason);
         Ok(head)
     }
 
-    /// A received head: `fields` holds the whole head.
-    pub(crate) fn received(fields: FieldLines, status: StatusCode, reason: Range<usize>, version: Version) -> Self {
+    /// A received head.
+    pub(crate) fn received(status: StatusCode, reason: Bytes, version: Version, fields: FieldLines) -> Self {
         ResponseHead {
-            fields,
             status,
             reason,
             version,
+            fields,
         }
     }
 
@@ -216,7 +221,7 @@ impl ResponseHead {
 
     /// The reason phrase, byte for byte as received (it may be empty).
     pub fn reason(&self) -> &[u8] {
-        &self.fields.head_bytes()[self.reason.clone()]
+        &self.reason
     }
 
     /// `HTTP/1.1`, or `HTTP/1.0` (a higher HTTP/1 minor version is read as
@@ -248,8 +253,8 @@ impl ResponseHead {
         convert::response(self, names)
     }
 
-    /// The reason phrase's place among the head's bytes.
-    pub(crate) fn reason_range(&self) -> Range<usize> {
+    /// The reason phrase's bytes, shared.
+    pub(crate) fn reason_bytes(&self) -> Bytes {
         self.reason.clone()
     }
 }

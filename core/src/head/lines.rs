@@ -39,13 +39,10 @@ use crate::semantics::HopByHop;
 /// ```
 #[derive(Clone, Default)]
 pub struct FieldLines {
-    /// `bytes[start..]` holds the lines, each `name ":" value` ended by
-    /// CRLF (or by a bare LF where a lenient setting accepted one),
-    /// possibly followed by the empty line that ends a received section.
-    /// What comes before `start` belongs to the head that owns the lines
-    /// (its start line), and is kept when the lines change.
+    /// The lines, each `name ":" value` ended by CRLF (or by a bare LF
+    /// where a lenient setting accepted one), possibly followed by the
+    /// empty line that ends a received section.
     bytes: Bytes,
-    start: usize,
     len: usize,
     /// Every line ends with CRLF, so the lines can be written as they are.
     crlf: bool,
@@ -60,14 +57,9 @@ impl FieldLines {
         }
     }
 
-    /// Lines the parser found valid: `len` field lines in `bytes[start..]`.
-    pub(crate) fn received(bytes: Bytes, start: usize, len: usize, crlf: bool) -> Self {
-        FieldLines {
-            bytes,
-            start,
-            len,
-            crlf,
-        }
+    /// Lines the parser found valid: `len` field lines in `bytes`.
+    pub(crate) fn received(bytes: Bytes, len: usize, crlf: bool) -> Self {
+        FieldLines { bytes, len, crlf }
     }
 
     /// The number of field lines.
@@ -82,9 +74,7 @@ impl FieldLines {
 
     /// The field lines in order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter {
-            rest: &self.bytes[self.start..],
-        }
+        Iter { rest: &self.bytes }
     }
 
     /// The value of the first line named `name` (compared without regard
@@ -159,13 +149,10 @@ impl FieldLines {
         before - kept
     }
 
-    /// The bytes rewritten for a change: what precedes the lines, then
-    /// each line `keep` accepts, ended by CRLF (without the empty line
-    /// that ends a received section). Copies only what is shared with
-    /// other owners.
+    /// The lines rewritten for a change: each line `keep` accepts, ended
+    /// by CRLF (without the empty line that ends a received section).
     fn edit(&mut self, mut keep: impl FnMut(&Field<'_>) -> bool) -> BytesMut {
         let mut out = BytesMut::with_capacity(self.bytes.len() + 64);
-        out.put_slice(&self.bytes[..self.start]);
         for line in self.raw_lines() {
             let field = split_line(line);
             if keep(&field) {
@@ -179,7 +166,7 @@ impl FieldLines {
 
     /// Each line's bytes, without its line end.
     fn raw_lines(&self) -> impl Iterator<Item = &[u8]> {
-        let mut rest = &self.bytes[self.start..];
+        let mut rest = &self.bytes[..];
         std::iter::from_fn(move || {
             let (line, next) = next_line(rest)?;
             rest = next;
@@ -193,18 +180,13 @@ impl FieldLines {
         if !self.crlf {
             return None;
         }
-        let lines = &self.bytes[self.start..];
+        let lines = &self.bytes[..];
         // A received section ends with its empty line: not part of the lines.
         Some(match lines {
             b"\r\n" => &[],
             _ if lines.ends_with(b"\r\n\r\n") => &lines[..lines.len() - 2],
             _ => lines,
         })
-    }
-
-    /// The bytes of the head these lines belong to (see [`FieldLines::received`]).
-    pub(crate) fn head_bytes(&self) -> &Bytes {
-        &self.bytes
     }
 
     /// A `Bytes` for `part`, a slice of these lines' bytes, without a copy.
@@ -233,7 +215,6 @@ impl From<&HeaderMap> for FieldLines {
         }
         FieldLines {
             bytes: buf.freeze(),
-            start: 0,
             len: map.len(),
             crlf: true,
         }
@@ -342,7 +323,7 @@ mod tests {
     use super::*;
 
     fn received(section: &[u8], len: usize, crlf: bool) -> FieldLines {
-        FieldLines::received(Bytes::copy_from_slice(section), 0, len, crlf)
+        FieldLines::received(Bytes::copy_from_slice(section), len, crlf)
     }
 
     #[test]
@@ -379,11 +360,11 @@ mod tests {
     }
 
     #[test]
-    fn changes_keep_what_precedes_the_lines() {
-        let head = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\nX-Keep: 2\r\n\r\n";
-        let mut f = FieldLines::received(Bytes::copy_from_slice(head), 16, 5, true);
+    fn hop_by_hop_lines_are_removed() {
+        let section = b"Host: a\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\nX-Keep: 2\r\n\r\n";
+        let mut f = received(section, 5, true);
         assert_eq!(f.remove_hop_by_hop(), 3);
-        assert_eq!(f.head_bytes().as_ref(), b"GET / HTTP/1.1\r\nHost: a\r\nX-Keep: 2\r\n");
+        assert_eq!(f.wire(), Some(&b"Host: a\r\nX-Keep: 2\r\n"[..]));
         assert_eq!(f.remove("x-keep"), 1);
         assert_eq!(f.remove("x-keep"), 0);
         assert_eq!(f.len(), 1);

@@ -41,10 +41,10 @@ pub(crate) struct ParsedRequest {
 impl ParsedRequest {
     /// The head, from `head` (the buffer's first `len` bytes).
     pub(crate) fn into_head(self, head: Bytes) -> (RequestHead, RequestMeaning) {
-        let head = head.slice(self.start..);
-        let lines = FieldLines::received(head, self.fields_at, self.fields, self.crlf);
+        let line = head.slice(self.start..self.start + self.fields_at);
+        let lines = FieldLines::received(head.slice(self.start + self.fields_at..), self.fields, self.crlf);
         (
-            RequestHead::received(lines, self.method, self.target, self.version),
+            RequestHead::received(line, self.method, self.target, self.version, lines),
             self.meaning,
         )
     }
@@ -268,8 +268,9 @@ pub(crate) fn response(
     let fields_at = line_len + if head.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
     let version = if http10 { Version::HTTP_10 } else { Version::HTTP_11 };
-    let lines = FieldLines::received(head, fields_at, fields, crlf);
-    Ok((ResponseHead::received(lines, status, 13..line_len, version), meaning))
+    let reason = head.slice(13..line_len);
+    let lines = FieldLines::received(head.slice(fields_at..), fields, crlf);
+    Ok((ResponseHead::received(status, reason, version, lines), meaning))
 }
 
 /// Replaces each obs-fold (`OWS CRLF RWS`, RFC 9112 section 5.2) with
@@ -308,7 +309,7 @@ pub(crate) fn trailers(buf: BytesMut, section: Section, config: &Config) -> Resu
         }
     };
     let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
-    Ok(FieldLines::received(head, 0, count, crlf))
+    Ok(FieldLines::received(head, count, crlf))
 }
 
 #[cfg(test)]
