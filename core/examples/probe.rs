@@ -83,7 +83,11 @@ fn version(v: Version) -> &'static str {
 }
 
 /// What the server role answers a complete request with.
-fn answer(conn: &mut Connection, connect: bool, upgrade: Option<Vec<u8>>) -> Result<(), Box<dyn std::error::Error>> {
+fn answer(
+    conn: &mut Connection,
+    connect: bool,
+    upgrade: Option<Vec<u8>>,
+) -> Result<(), Box<dyn std::error::Error>> {
     if connect {
         conn.send_response(ResponseHead::new(StatusCode::OK))?;
     } else if let Some(token) = upgrade {

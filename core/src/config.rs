@@ -54,29 +54,66 @@ pub enum ObsFold {
 ///
 /// While a connection is reading, the bytes it holds are bounded by these
 /// (see [`Connection::buffered_len`](crate::Connection::buffered_len)).
+///
+/// Each default is no tighter than what common servers accept, unless a
+/// reason is given; the comparisons (defaults of nginx 1.27, Node.js 20,
+/// Go `net/http`, hyper 1.x) are beside each field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
     /// Largest message head (start line, fields and the empty line, plus any
-    /// empty lines before a request line), in bytes. Exceeding it is a 431.
+    /// empty lines before it), in bytes. Exceeding it is a 431.
+    ///
+    /// Default 64 KiB. nginx about 33 KiB (four 8 KiB buffers), Node 16 KiB,
+    /// Go 1 MiB, hyper about 408 KiB. Tighter than Go and hyper on purpose:
+    /// a peer that dribbles a head makes each connection hold this much
+    /// until the head-read deadline passes.
     pub head_size: usize,
-    /// Most field lines in a head, or in a trailer section. Exceeding it is a 431.
+    /// Most field lines in a head, or in a trailer section. Exceeding it is
+    /// a 431.
+    ///
+    /// Default 1000. nginx and Go: no count (bounded by the head size);
+    /// Node keeps 1000 (of `maxHeadersCount` 2000, dropping the rest);
+    /// hyper 100. A cap stays so that a head of tiny lines cannot make the
+    /// per-line work many times the head's size.
     pub header_count: usize,
     /// Longest request-target, in bytes. Exceeding it is a 414.
     ///
     /// Measured as the request line after its first space, less the 9 bytes
     /// of `" HTTP/1.1"`, so it is exact for well-formed request lines and is
     /// decided as soon as enough bytes have arrived.
+    ///
+    /// Default 16 KiB (RFC 9112 section 3 asks for at least 8000). nginx
+    /// 8 KiB (one buffer), Node 16 KiB (its whole head), Go 1 MiB, hyper
+    /// 65,534 bytes.
     pub request_target: usize,
     /// Longest chunk-size line (size, extensions and CRLF), in bytes.
+    ///
+    /// Default 16 KiB. Node 16 KiB of extensions per chunk, Go 4 KiB lines,
+    /// nginx no limit (it skips extensions unbuffered), hyper 16 KiB per
+    /// body. The line is held until its end arrives, so it needs a bound.
     pub chunk_line: usize,
-    /// Most chunk-extension bytes in one message, over all its chunks.
+    /// Chunk-extension bytes a body may carry beyond what its data pays
+    /// for (Go's rule): each chunk's extension bytes are added, 16 bytes
+    /// plus twice its data size are taken off (never below zero), and the
+    /// sum may not exceed this. A stream that tags every chunk runs for as
+    /// long as it sends data; a peer that sends tiny chunks with large
+    /// extensions (work without data, RFC 9112 section 7.1.1) is stopped.
+    ///
+    /// Default 16 KiB. Go the same rule and amount, Node 16 KiB per chunk,
+    /// hyper 16 KiB per body, nginx no limit.
     pub chunk_extensions: usize,
     /// Largest trailer section, in bytes. Exceeding it is a 431.
+    ///
+    /// Default 16 KiB. Node counts trailers in its 16 KiB head, hyper
+    /// 16 KiB, Go about 4 KiB (its read buffer), nginx discards them.
     pub trailer_size: usize,
     /// Largest body accepted, if any, in either role: a larger
     /// Content-Length is refused at once, a chunked or close-delimited
     /// body that grows past it as soon as it does. A server answers 413.
+    ///
+    /// Default none, as Node, Go and hyper (nginx's 1 MiB is a server's
+    /// policy: the application sets it).
     pub body_size: Option<u64>,
 }
 
@@ -84,9 +121,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             head_size: 64 * 1024,
-            header_count: 100,
-            request_target: 8 * 1024,
-            chunk_line: 4 * 1024,
+            header_count: 1000,
+            request_target: 16 * 1024,
+            chunk_line: 16 * 1024,
             chunk_extensions: 16 * 1024,
             trailer_size: 16 * 1024,
             body_size: None,

@@ -357,6 +357,12 @@ pub enum Misuse {
     /// A reason phrase with a control byte other than HTAB (RFC 9112
     /// section 4).
     InvalidReason,
+    /// A 101 or a 426 without an Upgrade field naming the protocols (RFC
+    /// 9110 sections 15.2.2 and 15.5.22).
+    MissingUpgrade,
+    /// `chunked` in a TE field (RFC 9112 section 7.4: a client MUST NOT
+    /// send it; chunked is always acceptable).
+    ChunkedInTe,
     /// A trailer field that must not be sent in a trailer section
     /// (framing, routing or connection control: RFC 9110 section 6.5.1).
     InvalidTrailer,
@@ -397,6 +403,8 @@ impl fmt::Display for Misuse {
             Misuse::ExpectWithoutContent => f.write_str("100-continue expected of a request without content"),
             Misuse::SwitchToUnofferedProtocol => f.write_str("101 to a protocol the request did not offer"),
             Misuse::InvalidReason => f.write_str("reason phrase holds a control byte"),
+            Misuse::MissingUpgrade => f.write_str("101 or 426 without an upgrade field"),
+            Misuse::ChunkedInTe => f.write_str("chunked listed in te"),
             Misuse::InvalidTrailer => f.write_str("field not allowed in a trailer section"),
         }
     }

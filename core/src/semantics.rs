@@ -16,6 +16,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Misuse, ProtocolError};
 use crate::head::fields::{self, Codings, ConnectionOptions};
+use crate::head::target::{self, TargetForm};
 
 /// How a message body is delimited (RFC 9112 section 6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,8 @@ pub(crate) struct Governing<'a> {
     pub expect_continue: bool,
     /// A TE field is present.
     pub te: bool,
+    /// Some TE field lists `chunked`.
+    pub te_chunked: bool,
     /// A Date field is present.
     pub date: bool,
 }
@@ -53,7 +56,10 @@ impl<'a> Governing<'a> {
         // The names that matter, told apart by length first.
         let is = |want: &str| name.eq_ignore_ascii_case(want.as_bytes());
         match name.len() {
-            2 if is("te") => self.te = true,
+            2 if is("te") => {
+                self.te = true;
+                self.te_chunked |= fields::list(value).any(|c| c.eq_ignore_ascii_case(b"chunked"));
+            }
             4 if is("host") => self.hosts.push(value),
             4 if is("date") => self.date = true,
             6 if is("expect") => {
@@ -98,7 +104,12 @@ impl<'a> Governing<'a> {
     /// rules 3 to 6, RFC 9110 section 8.6). `Ok(None)`: neither field.
     /// A request may only end in `chunked`; a response whose final coding
     /// is another is read until close (RFC 9112 section 6.3 rule 4).
-    fn declared(&self, http10: bool, request: bool, identical_lengths: bool) -> Result<Option<Framing>, ProtocolError> {
+    fn declared(
+        &self,
+        http10: bool,
+        request: bool,
+        identical_lengths: bool,
+    ) -> Result<Option<Framing>, ProtocolError> {
         if !self.transfer_encoding.is_empty() {
             if http10 {
                 return Err(ProtocolError::TransferEncodingInHttp10);
@@ -106,7 +117,10 @@ impl<'a> Governing<'a> {
             if !self.content_length.is_empty() {
                 return Err(ProtocolError::ContentLengthAndTransferEncoding);
             }
-            return match (fields::transfer_codings(self.transfer_encoding.iter().copied()), request) {
+            return match (
+                fields::transfer_codings(self.transfer_encoding.iter().copied()),
+                request,
+            ) {
                 (Codings::Chunked, _) | (Codings::ChunkedAfterOthers, false) => Ok(Some(Framing::Chunked)),
                 (Codings::ChunkedAfterOthers, true) => Err(ProtocolError::UnsupportedTransferCoding),
                 (Codings::NotChunked, false) => Ok(Some(Framing::CloseDelimited)),
@@ -189,15 +203,22 @@ pub(crate) struct Reading {
 pub(crate) fn received_request(
     gov: &Governing<'_>,
     method: &[u8],
+    form: TargetForm,
     upgrade_value: impl FnOnce() -> Bytes,
     http10: bool,
     reading: Reading,
 ) -> Result<RequestMeaning, crate::Error> {
+    // RFC 9112 section 3.2: exactly one valid Host in HTTP/1.1; it names
+    // the host unless the target does (absolute- and authority-form).
+    let target_names_host = matches!(form, TargetForm::Absolute | TargetForm::Authority);
     match gov.hosts.as_slice() {
         [] if !http10 => return Err(ProtocolError::MissingHost.into()),
         [] => {}
-        [host] if crate::head::target::is_valid_host(host) => {}
-        [_] => return Err(ProtocolError::InvalidHost.into()),
+        [host] if !target::is_valid_host(host) => return Err(ProtocolError::InvalidHost.into()),
+        [host] if target::is_empty_host(host) && !target_names_host => {
+            return Err(ProtocolError::InvalidHost.into())
+        }
+        [_] => {}
         _ => return Err(ProtocolError::MultipleHost.into()),
     }
     let connect = method == b"CONNECT";
@@ -218,9 +239,8 @@ pub(crate) fn received_request(
             connect,
             upgrade,
             http10,
-            // RFC 9110 section 10.1.1: ignored in HTTP/1.0, and pointless
-            // without content.
-            expect_continue: !http10 && gov.expect_continue && framing != Framing::Length(0),
+            // RFC 9110 section 10.1.1: ignored in HTTP/1.0.
+            expect_continue: !http10 && gov.expect_continue,
         },
         framing,
         persists: gov.connection.persists(http10),
@@ -293,8 +313,7 @@ fn offered(asked: &Asked, gov: &Governing<'_>) -> bool {
         return false;
     };
     let mut chosen = gov.upgrade_protocols().peekable();
-    chosen.peek().is_some()
-        && chosen.all(|p| fields::list(offer).any(|o| o.eq_ignore_ascii_case(p)))
+    chosen.peek().is_some() && chosen.all(|p| fields::list(offer).any(|o| o.eq_ignore_ascii_case(p)))
 }
 
 /// A request we send: what it asks, and the framing its fields declare
@@ -322,6 +341,10 @@ pub(crate) fn outgoing_request(
         // RFC 9110 section 10.1.4: so must a sender of TE.
         return Err(Misuse::TeWithoutConnection);
     }
+    if gov.te_chunked {
+        // RFC 9112 section 7.4: a client MUST NOT send chunked in TE.
+        return Err(Misuse::ChunkedInTe);
+    }
     let has_content = framing.is_some_and(|f| f != Framing::Length(0));
     if gov.expect_continue && !has_content {
         // RFC 9110 section 10.1.1: MUST NOT without content.
@@ -344,12 +367,19 @@ pub(crate) fn outgoing_request(
 pub(crate) enum Outgoing {
     Informational,
     Switch,
-    Final { declared: Option<Framing>, persists: bool },
+    Final {
+        declared: Option<Framing>,
+        persists: bool,
+    },
 }
 
 /// What a response we send means, for the request that `asked`; refuses
 /// what RFC 9110/9112 forbid a server to send.
-pub(crate) fn outgoing_response(gov: &Governing<'_>, status: StatusCode, asked: &Asked) -> Result<Outgoing, Misuse> {
+pub(crate) fn outgoing_response(
+    gov: &Governing<'_>,
+    status: StatusCode,
+    asked: &Asked,
+) -> Result<Outgoing, Misuse> {
     let informational = status.is_informational();
     if informational || status == StatusCode::NO_CONTENT || asked.switches(status) {
         // RFC 9110 sections 8.6 and 9.3.6, RFC 9112 section 6.1: no framing
@@ -360,6 +390,12 @@ pub(crate) fn outgoing_response(gov: &Governing<'_>, status: StatusCode, asked: 
         if !gov.transfer_encoding.is_empty() {
             return Err(Misuse::InvalidTransferEncoding);
         }
+    }
+    if (status == StatusCode::SWITCHING_PROTOCOLS || status == StatusCode::UPGRADE_REQUIRED)
+        && gov.upgrade.is_empty()
+    {
+        // RFC 9110 sections 15.2.2 and 15.5.22: both MUST name the protocols.
+        return Err(Misuse::MissingUpgrade);
     }
     if status == StatusCode::SWITCHING_PROTOCOLS {
         if asked.upgrade.is_none() {
@@ -453,7 +489,9 @@ impl<'a> HopByHop<'a> {
 
     /// Whether a field of this name is hop-by-hop.
     pub(crate) fn is_hop_by_hop(&self, name: &[u8]) -> bool {
-        Self::ALWAYS.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+        Self::ALWAYS
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
             || self.named.iter().any(|n| name.eq_ignore_ascii_case(n))
     }
 }
@@ -481,15 +519,40 @@ mod tests {
         let ok = StatusCode::OK;
         let reading = Reading::default();
         let final_ = |framing, persists| Ok(ResponseMeaning::Final { framing, persists });
-        let cases: Vec<(&[(&str, &str)], StatusCode, &Asked, Result<ResponseMeaning, crate::Error>)> = vec![
+        let cases: Vec<(
+            &[(&str, &str)],
+            StatusCode,
+            &Asked,
+            Result<ResponseMeaning, crate::Error>,
+        )> = vec![
             // rule 1: HEAD, 1xx, 204, 304
             (&[("content-length", "5")], ok, &head, final_(Length(0), true)),
-            (&[("content-length", "5")], StatusCode::NOT_MODIFIED, &get, final_(Length(0), true)),
+            (
+                &[("content-length", "5")],
+                StatusCode::NOT_MODIFIED,
+                &get,
+                final_(Length(0), true),
+            ),
             (&[], StatusCode::NO_CONTENT, &get, final_(Length(0), true)),
-            (&[], StatusCode::CONTINUE, &get, Ok(ResponseMeaning::Informational)),
+            (
+                &[],
+                StatusCode::CONTINUE,
+                &get,
+                Ok(ResponseMeaning::Informational),
+            ),
             // rule 2: 2xx to CONNECT
-            (&[("content-length", "5")], ok, &connect, Ok(ResponseMeaning::Switch)),
-            (&[("content-length", "5")], StatusCode::FORBIDDEN, &connect, final_(Length(5), true)),
+            (
+                &[("content-length", "5")],
+                ok,
+                &connect,
+                Ok(ResponseMeaning::Switch),
+            ),
+            (
+                &[("content-length", "5")],
+                StatusCode::FORBIDDEN,
+                &connect,
+                final_(Length(5), true),
+            ),
             // rule 3: both fields
             (
                 &[("transfer-encoding", "chunked"), ("content-length", "5")],
@@ -498,9 +561,24 @@ mod tests {
                 Err(ProtocolError::ContentLengthAndTransferEncoding.into()),
             ),
             // rule 4: chunked final, or read until close
-            (&[("transfer-encoding", "gzip, chunked")], ok, &get, final_(Chunked, true)),
-            (&[("transfer-encoding", "gzip")], ok, &get, final_(CloseDelimited, false)),
-            (&[("transfer-encoding", "chunked, gzip")], ok, &get, final_(CloseDelimited, false)),
+            (
+                &[("transfer-encoding", "gzip, chunked")],
+                ok,
+                &get,
+                final_(Chunked, true),
+            ),
+            (
+                &[("transfer-encoding", "gzip")],
+                ok,
+                &get,
+                final_(CloseDelimited, false),
+            ),
+            (
+                &[("transfer-encoding", "chunked, gzip")],
+                ok,
+                &get,
+                final_(CloseDelimited, false),
+            ),
             (
                 &[("transfer-encoding", "chunked;q=1")],
                 ok,
@@ -508,11 +586,21 @@ mod tests {
                 Err(ProtocolError::InvalidTransferEncoding.into()),
             ),
             // rules 5 and 6
-            (&[("content-length", "1x")], ok, &get, Err(ProtocolError::InvalidContentLength.into())),
+            (
+                &[("content-length", "1x")],
+                ok,
+                &get,
+                Err(ProtocolError::InvalidContentLength.into()),
+            ),
             (&[("content-length", "7")], ok, &get, final_(Length(7), true)),
             // rule 8
             (&[], ok, &get, final_(CloseDelimited, false)),
-            (&[("connection", "close"), ("content-length", "1")], ok, &get, final_(Length(1), false)),
+            (
+                &[("connection", "close"), ("content-length", "1")],
+                ok,
+                &get,
+                final_(Length(1), false),
+            ),
         ];
         for (lines, status, asked, want) in cases {
             assert_eq!(
@@ -550,7 +638,15 @@ mod tests {
     #[test]
     fn hop_by_hop_fields() {
         let hop = HopByHop::of([(&b"Connection"[..], &b"close, X-Private"[..])]);
-        for name in ["connection", "Keep-Alive", "TE", "transfer-encoding", "upgrade", "Trailer", "x-private"] {
+        for name in [
+            "connection",
+            "Keep-Alive",
+            "TE",
+            "transfer-encoding",
+            "upgrade",
+            "Trailer",
+            "x-private",
+        ] {
             assert!(hop.is_hop_by_hop(name.as_bytes()), "{name}");
         }
         for name in ["host", "content-length", "x-public", "via"] {
@@ -563,10 +659,25 @@ mod tests {
         let up = |lines: &[(&'static str, &'static str)], http10| {
             requested_upgrade(lines.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())), http10)
         };
-        assert_eq!(up(&[("Connection", "Upgrade"), ("Upgrade", "websocket")], false), Some(&b"websocket"[..]));
-        assert_eq!(up(&[("connection", "keep-alive, UPGRADE"), ("upgrade", " , h2c , x")], false), Some(&b"h2c"[..]));
+        assert_eq!(
+            up(&[("Connection", "Upgrade"), ("Upgrade", "websocket")], false),
+            Some(&b"websocket"[..])
+        );
+        assert_eq!(
+            up(
+                &[("connection", "keep-alive, UPGRADE"), ("upgrade", " , h2c , x")],
+                false
+            ),
+            Some(&b"h2c"[..])
+        );
         assert_eq!(up(&[("connection", "upgrade"), ("upgrade", ",")], false), None);
-        assert_eq!(up(&[("connection", "keep-alive"), ("upgrade", "websocket")], false), None);
-        assert_eq!(up(&[("connection", "upgrade"), ("upgrade", "websocket")], true), None);
+        assert_eq!(
+            up(&[("connection", "keep-alive"), ("upgrade", "websocket")], false),
+            None
+        );
+        assert_eq!(
+            up(&[("connection", "upgrade"), ("upgrade", "websocket")], true),
+            None
+        );
     }
 }

@@ -74,13 +74,21 @@ impl Ev {
 pub fn fields(lines: &FieldLines) -> Fields {
     lines
         .iter()
-        .map(|f| (String::from_utf8_lossy(f.name()).to_ascii_lowercase(), f.value().to_vec()))
+        .map(|f| {
+            (
+                String::from_utf8_lossy(f.name()).to_ascii_lowercase(),
+                f.value().to_vec(),
+            )
+        })
         .collect()
 }
 
 /// Field lines in order exactly as they are: names in their case.
 pub fn wire_fields(lines: &FieldLines) -> Vec<(Vec<u8>, Vec<u8>)> {
-    lines.iter().map(|f| (f.name().to_vec(), f.value().to_vec())).collect()
+    lines
+        .iter()
+        .map(|f| (f.name().to_vec(), f.value().to_vec()))
+        .collect()
 }
 
 /// Field lines sorted by name; lines with the same name keep their order
@@ -370,7 +378,11 @@ pub fn with_leniency(lenient: bool) -> Config {
     let mut config = Config::default();
     config.lenient.bare_lf = lenient;
     config.lenient.identical_content_lengths = lenient;
-    config.response_obs_fold = if lenient { h1::ObsFold::Unfold } else { h1::ObsFold::Reject };
+    config.response_obs_fold = if lenient {
+        h1::ObsFold::Unfold
+    } else {
+        h1::ObsFold::Reject
+    };
     config
 }
 

@@ -601,9 +601,16 @@ fn host() {
         (b"GET / HTTP/1.1\r\nHost: 192.0.2.1:80\r\n\r\n", one(b"")),
         (b"GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", one(b"")),
         (b"GET / HTTP/1.1\r\nhOsT: a.example\r\n\r\n", one(b"")),
-        // uri-host may be an empty reg-name (RFC 9112 3.2: a client sends
-        // an empty Host when the target URI has no authority).
-        (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
+        // An empty Host names no host: with an origin-form target the
+        // target URI would have an empty authority, which RFC 9110 4.2.1
+        // says a recipient MUST reject. With an absolute-form target the
+        // target names the host (a client sends an empty Host when the
+        // target URI has no authority, RFC 9112 3.2).
+        (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"OPTIONS * HTTP/1.1\r\nHost: \r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET http://a.example/ HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
+        (b"CONNECT a.example:443 HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
         // absolute-form: Host is still required, its value is ignored
         // (RFC 9112 3.2, 3.2.2).
         (
@@ -692,6 +699,116 @@ fn request_target_forms() {
     run_table("request_target_forms", &strict(), false, cases);
 }
 
+/// The octets and components an origin-form target may hold (RFC 9112
+/// 3.2.1, RFC 3986 3.3, 3.4, 2.1): pchars, `/`, and `?` in the query,
+/// with well-formed escapes. No fragment, no other octet, never repaired.
+#[test]
+fn request_target_octets() {
+    let target = |t: &[u8]| [&b"GET "[..], t, b" HTTP/1.1\r\nHost: a\r\n\r\n"].concat();
+    let mut cases: Vec<(Vec<u8>, Verdict)> = vec![
+        (target(b"/a;b=c/d:e@f!$&'()*+,~-._"), one(b"")),
+        (target(b"/a?b=/c?d"), one(b"")),
+        (target(b"/%41%7e"), one(b"")),
+        (target(b"/a#f"), rej(P::InvalidTarget, 400)),
+        (target(b"/a?b#f"), rej(P::InvalidTarget, 400)),
+        (target(b"/%zz"), rej(P::InvalidTarget, 400)),
+        (target(b"/%"), rej(P::InvalidTarget, 400)),
+        (target(b"/%%41"), rej(P::InvalidTarget, 400)),
+        (target(b"/a?%4g"), rej(P::InvalidTarget, 400)),
+        (target(b"/\xc3\xa9"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example/#f"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example/%zz"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example:8a/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example:65536/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://[zz]/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://user@a.example/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.ex%41mple/"), one(b"")),
+    ];
+    // Every visible byte outside the grammar, in a path and in a query.
+    for b in br#""<>[\]^`{|}"# {
+        cases.push((target(&[b'/', b'a', *b]), rej(P::InvalidTarget, 400)));
+        cases.push((target(&[b'/', b'?', *b]), rej(P::InvalidTarget, 400)));
+    }
+    run_table("request_target_octets", &strict(), false, &cases);
+}
+
+/// RFC 9110 9.3.6: a server MUST reject a CONNECT to an empty or invalid
+/// port; a Host's port is a port number too.
+#[test]
+fn ports() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (
+            b"CONNECT a.example:65535 HTTP/1.1\r\nHost: a.example:65535\r\n\r\n",
+            one(b""),
+        ),
+        (
+            b"CONNECT a.example:0 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"CONNECT a.example:65536 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"CONNECT a.example:99999 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n",
+            rej(P::InvalidHost, 400),
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: a:99999999999999999999\r\n\r\n",
+            rej(P::InvalidHost, 400),
+        ),
+        (b"GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET / HTTP/1.1\r\nHost: a:\r\n\r\n", one(b"")),
+    ];
+    run_table("ports", &strict(), false, cases);
+}
+
+/// RFC 9110 9.3.6: a CONNECT request has no content; one that declares
+/// some is refused, since recipients would frame it differently.
+#[test]
+fn connect_has_no_content() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nContent-Length: 0\r\n\r\n", one(b"")),
+        (
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nContent-Length: 5\r\n\r\nhello",
+            rej(P::ConnectWithContent, 400),
+        ),
+        (
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            rej(P::ConnectWithContent, 400),
+        ),
+    ];
+    run_table("connect_has_no_content", &strict(), false, cases);
+}
+
+/// RFC 9112 2.2: empty lines where a request line may start are ignored,
+/// also right before the end of the input.
+#[test]
+fn empty_lines_before_the_end_are_a_clean_close() {
+    let mut conn = Connection::server();
+    let events = feed(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n\r\n",
+        &[],
+        true,
+        &mut answer_404,
+    );
+    assert_eq!(h1_tests::kinds(&events), ["request", "end", "closed"]);
+    let mut conn = Connection::server();
+    let events = feed(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\nG",
+        &[],
+        true,
+        &mut answer_404,
+    );
+    assert_eq!(events.last(), Some(&Ev::Error(Incomplete::Head.into())));
+}
+
 #[test]
 fn request_targets_come_out_as_sent() {
     let cases: &[(&[u8], &str)] = &[
@@ -705,6 +822,20 @@ fn request_targets_come_out_as_sent() {
             b"GET http://a.example/x?y HTTP/1.1\r\nHost: a.example\r\n\r\n",
             "http://a.example/x?y",
         ),
+        // Never rewritten: no `/` added to an empty path, no case changed.
+        (
+            b"GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n",
+            "http://a.example",
+        ),
+        (
+            b"GET HTTP://A.EXAMPLE/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            "HTTP://A.EXAMPLE/",
+        ),
+        (
+            b"OPTIONS http://a.example HTTP/1.1\r\nHost: a\r\n\r\n",
+            "http://a.example",
+        ),
+        (b"GET /%7Efoo/%2e HTTP/1.1\r\nHost: a\r\n\r\n", "/%7Efoo/%2e"),
     ];
     for (input, target) in cases {
         let mut conn = Connection::server();
@@ -1038,9 +1169,22 @@ fn limit_chunk_extensions() {
         (chunked!("5;abcdef\r\nhello\r\n0\r\n\r\n"), one(b"hello")),
         (chunked!("5;a=1\r\nhello\r\n0;b=2\r\n\r\n"), one(b"hello")),
         // Counted over all the chunks of the message.
-        (chunked!("2;abcdef\r\nhe\r\n3;abcdef\r\nllo\r\n0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
-        (chunked!("5;abcdef\r\nhello\r\n0;abcdef\r\n\r\n"), rej(L::ChunkExtensions, 400)),
-        (chunked!("5;abcdefghijklmnopqrstuvwxyz\r\nhello\r\n0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
+        // A chunk pays for 16 + 2 x its size of extension bytes; what is
+        // left unpaid adds up over the message (Go's rule).
+        (
+            chunked!("1;aaaaaaaaaaaaaaaaaaaaaaa\r\nh\r\n1;aaaaaaaaaaaaaaaaaaaaaaa\r\ni\r\n0\r\n\r\n"),
+            rej(L::ChunkExtensions, 400),
+        ),
+        (chunked!("5;abcdef\r\nhello\r\n0;abcdefghijklmnopqrstuvwxyz0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
+        (
+            chunked!("5;abcdefghijklmnopqrstuvwxyzabcdefghijklmn\r\nhello\r\n0\r\n\r\n"),
+            rej(L::ChunkExtensions, 400),
+        ),
+        // A stream that tags every chunk runs as long as it carries data.
+        (
+            chunked!("8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n0\r\n\r\n"),
+            one(b"12345678123456781234567812345678"),
+        ),
         // Counted per message: the next request starts afresh.
         (
             chunked!("5;abcdef\r\nhello\r\n0\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;abcdef\r\nhello\r\n0\r\n\r\n"),
@@ -1215,7 +1359,11 @@ fn connection_close_stops_parsing_after_that_request() {
         // What follows is never parsed: not a request, and not an error.
         let input = format!("GET / HTTP/1.1\r\nHost: a\r\nConnection: {value}\r\n\r\n\0garbage\r\n\r\n");
         let (mut conn, events, wire) = serve(input.as_bytes());
-        assert_eq!(h1_tests::kinds(&events), ["request", "end", "finished"], "{value}");
+        assert_eq!(
+            h1_tests::kinds(&events),
+            ["request", "end", "finished"],
+            "{value}"
+        );
         assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose), "{value}");
         assert!(conn.is_close_wanted(), "{value}");
         assert!(!conn.is_read_wanted(), "{value}");

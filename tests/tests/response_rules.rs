@@ -171,6 +171,38 @@ use S::{Closed, End, I, R};
 #[test]
 fn response_framing() {
     let cases: Vec<Case> = vec![
+        // Item 4: a final coding other than chunked is read until close,
+        // even with chunked before it.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nok\r\n0\r\n\r\nTAIL",
+            true,
+            vec![R(200), d(b"2\r\nok\r\n0\r\n\r\nTAIL"), End, Closed],
+        ),
+        // RFC 9112 7.1, 7.2: chunked and gzip define no parameters: an error.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            false,
+            vec![e(P::InvalidTransferEncoding)],
+        ),
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip;level=1\r\n\r\nxx",
+            false,
+            vec![e(P::InvalidTransferEncoding)],
+        ),
+        // An unknown coding's parameters, quoted commas and semicolons
+        // included, are parameters; chunked is final.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x-t;a=\"b,c;d\" , chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            false,
+            vec![R(200), d(b"ok"), End],
+        ),
+        // Robustness: an empty line before the status line is skipped.
+        (&[Get], b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false, vec![R(200), d(b"ok"), End]),
+        // Body size limit in the client role too: see body_size_applies_to_responses.
         (&[Get], b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, vec![R(200), d(b"hello"), End]),
         (
             &[Get],
@@ -450,7 +482,14 @@ fn status_line_and_fields() {
             false,
             vec![e(P::BareLf)],
         ),
-        // obs-fold in a response: rejected unless lenient (RFC 9112 5.2).
+        // obs-fold in a response (RFC 9112 5.2).
+        (
+            &[Get],
+            // Whitespace before the first field line is no fold (RFC 9112 2.2).
+            b"HTTP/1.1 200 OK\r\n  X: a\r\nContent-Length: 0\r\n\r\n",
+            false,
+            vec![e(P::InvalidFieldName)],
+        ),
         (
             &[Get],
             // A user agent MUST replace obs-fold with SP (RFC 9112 section 5.2).
@@ -597,7 +636,10 @@ fn first_response(input: &[u8]) -> h1::http::Response<()> {
 
 #[test]
 fn raw_reason_phrase_is_available() {
-    assert_eq!(first_head(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\n\r\n").reason(), b"\xc3\xa9t\xe9 \x80");
+    assert_eq!(
+        first_head(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\n\r\n").reason(),
+        b"\xc3\xa9t\xe9 \x80"
+    );
     assert_eq!(first_head(b"HTTP/1.1 200 OK\r\n\r\n").reason(), b"OK");
     assert_eq!(first_head(b"HTTP/1.1 200 \r\n\r\n").reason(), b"");
     let res = first_response(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\nContent-Length: 0\r\n\r\n");
@@ -660,12 +702,64 @@ fn nothing_follows_the_upgrade() {
     assert!(!conn.is_close_wanted());
 }
 
+/// RFC 9110 7.8: a 101 names a protocol the client offered.
+#[test]
+fn a_101_must_name_an_offered_protocol() {
+    for input in [
+        &b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\nRAW"[..],
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\nRAW",
+    ] {
+        let mut conn = client_after(&Config::default(), &[Upgrade]);
+        conn.receive(input).expect("receive");
+        assert_eq!(
+            conn.poll_event().map(|e| format!("{e:?}")),
+            Err(Error::Protocol(ProtocolError::UnexpectedSwitch)),
+            "{}",
+            input.escape_ascii()
+        );
+    }
+}
+
+/// `Limits::body_size` bounds a response body the same way as a request
+/// body, whatever its framing.
+#[test]
+fn body_size_applies_to_responses() {
+    let mut config = Config::default();
+    config.limits.body_size = Some(4);
+    for input in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nhello",
+    ] {
+        let mut conn = client_after(&config, &[Get]);
+        let events = feed(&mut conn, input, &[], true, &mut |_: &mut Connection| {});
+        assert_eq!(
+            events.last(),
+            Some(&Ev::Error(h1::LimitError::BodySize.into())),
+            "{}",
+            input.escape_ascii()
+        );
+    }
+    let mut conn = client_after(&config, &[Get]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhell",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(h1_tests::kinds(&events), ["response", "data", "end"]);
+}
+
 #[test]
 fn response_with_close_makes_the_client_close() {
     let mut conn = client_after(&Config::default(), &[Get]);
     conn.receive(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         .expect("receive");
-    assert_eq!(h1_tests::kinds(&h1_tests::drain(&mut conn)), ["response", "end", "finished"]);
+    assert_eq!(
+        h1_tests::kinds(&h1_tests::drain(&mut conn)),
+        ["response", "end", "finished"]
+    );
     assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose));
     assert!(conn.is_close_wanted());
 }

@@ -994,3 +994,157 @@ fn short_pieces_join_the_bytes_before_them() {
     assert_eq!(esc(take_output(&mut conn)), esc(b"\r\n"));
     assert!(!conn.output_len() > 0);
 }
+
+// ---- what RFC 9110 forbids a sender (gaps found by the rule review) ---------
+
+/// RFC 9110 sections 15.2.2 and 15.5.22: a 101 and a 426 name protocols.
+#[test]
+fn switching_and_upgrade_required_need_an_upgrade_field() {
+    let upgrade = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+    let mut conn = server_with(upgrade);
+    assert_eq!(
+        conn.send_response(response(101, &[("connection", "upgrade")])),
+        misuse(Misuse::MissingUpgrade)
+    );
+    // RFC 9110 section 7.8: only to a protocol the client offered.
+    assert_eq!(
+        conn.send_response(response(101, &[("connection", "upgrade"), ("upgrade", "h2c")])),
+        misuse(Misuse::SwitchToUnofferedProtocol)
+    );
+    assert_eq!(take_output(&mut conn), b"", "nothing queued");
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(426, &[("content-length", "0")])),
+        misuse(Misuse::MissingUpgrade)
+    );
+    conn.send_response(response(
+        426,
+        &[
+            ("content-length", "0"),
+            ("upgrade", "h2c"),
+            ("connection", "upgrade"),
+        ],
+    ))
+    .expect("426 with upgrade");
+}
+
+/// RFC 9110 section 7.8: a 100 (Continue) precedes a 101 to a request
+/// that both asked to upgrade and expected 100-continue.
+#[test]
+fn a_continue_precedes_a_switch_when_expected() {
+    let req = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nExpect: 100-continue\r\n\r\n";
+    let mut conn = server_with(req);
+    conn.send_response(response(
+        101,
+        &[("connection", "upgrade"), ("upgrade", "websocket")],
+    ))
+    .expect("101");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n")
+    );
+}
+
+/// RFC 9110 section 6.5.1: framing, routing and connection control never
+/// go in a trailer section.
+#[test]
+fn trailers_that_cannot_be_trailers_are_refused() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("chunked head");
+    for name in [
+        "content-length",
+        "Transfer-Encoding",
+        "host",
+        "connection",
+        "te",
+        "trailer",
+        "upgrade",
+    ] {
+        let mut t = HeaderMap::new();
+        t.insert(
+            HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            HeaderValue::from_static("1"),
+        );
+        assert_eq!(conn.send_trailers(t), misuse(Misuse::InvalidTrailer), "{name}");
+        let mut lines = h1::FieldLines::new();
+        lines.append(name, "1").expect("valid line");
+        assert_eq!(
+            conn.send_trailers(lines),
+            misuse(Misuse::InvalidTrailer),
+            "{name}"
+        );
+    }
+    let mut ok = h1::FieldLines::new();
+    ok.append("X-Checksum", "abc").expect("valid line");
+    conn.send_trailers(ok).expect("an ordinary trailer");
+    assert!(esc(take_output(&mut conn)).ends_with(&esc(b"0\r\nX-Checksum: abc\r\n\r\n")));
+}
+
+/// Requests a client MUST NOT send: `Expect: 100-continue` without
+/// content (RFC 9110 10.1.1), Upgrade or TE without their connection
+/// option (RFC 9110 7.8, 10.1.4), `chunked` in TE (RFC 9112 7.4).
+#[test]
+fn requests_a_client_must_not_send() {
+    let cases: [(&[(&str, &str)], Misuse); 4] = [
+        (&[("expect", "100-continue")], Misuse::ExpectWithoutContent),
+        (&[("upgrade", "websocket")], Misuse::UpgradeWithoutConnection),
+        (&[("te", "trailers")], Misuse::TeWithoutConnection),
+        (&[("te", "chunked"), ("connection", "te")], Misuse::ChunkedInTe),
+    ];
+    for (fields, refusal) in cases {
+        let mut req = Request::get("http://a.example/");
+        for (n, v) in fields {
+            req = req.header(*n, *v);
+        }
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(req.body(()).expect("valid")),
+            misuse(refusal.clone()),
+            "{fields:?}"
+        );
+        assert_eq!(take_output(&mut conn), b"", "nothing queued");
+        assert_eq!(conn.our_state(), State::Idle);
+    }
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example/")
+            .header("te", "trailers")
+            .header("connection", "te")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("TE with its option");
+}
+
+/// A client can send any form of target through an h1 head: absolute-form
+/// to a forward proxy (RFC 9112 3.2.2), `*` for a server-wide OPTIONS.
+#[test]
+fn a_request_head_goes_with_its_target_as_given() {
+    let mut conn = Connection::client();
+    let head = h1::RequestHead::new(Method::GET, "http://origin.example:8080/x?y");
+    conn.send_request(head).expect("absolute-form");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET http://origin.example:8080/x?y HTTP/1.1\r\nhost: origin.example:8080\r\n\r\n"),
+        "Host from the target's authority"
+    );
+    let mut head = h1::RequestHead::new(Method::OPTIONS, "*");
+    head.fields_mut().append("Host", "origin.example").expect("valid");
+    conn.send_request(head).expect("asterisk-form");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"OPTIONS * HTTP/1.1\r\nHost: origin.example\r\n\r\n")
+    );
+    for (method, target) in [
+        (Method::GET, "*"),
+        (Method::GET, "/a b"),
+        (Method::GET, "/#f"),
+        (Method::CONNECT, "/"),
+    ] {
+        let mut head = h1::RequestHead::new(method.clone(), target);
+        head.fields_mut().append("Host", "a").expect("valid");
+        assert!(conn.send_request(head).is_err(), "{method} {target}");
+    }
+}

@@ -292,7 +292,10 @@ fn body_handed_in_after_the_final_response_is_refused() {
     assert_eq!(conn.our_state(), State::MustClose);
     assert!(matches!(
         conn.send_data(Bytes::from_static(b"hello")),
-        Err(Error::Misuse(Misuse::WrongState { state: State::MustClose, .. }))
+        Err(Error::Misuse(Misuse::WrongState {
+            state: State::MustClose,
+            ..
+        }))
     ));
     assert!(conn.send_end().is_err());
     assert_eq!(take_output(&mut conn), b"");

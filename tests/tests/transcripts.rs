@@ -376,9 +376,21 @@ fn early_final_response_that_keeps_the_connection_lets_the_body_finish() {
     p.client.send_data("56789".into()).expect("rest of the body");
     p.client.send_end().expect("end");
     assert_eq!(p.to_server(), [Ev::Data(b"56789".to_vec()), Ev::End]);
-    assert_eq!((p.server.our_state(), p.server.their_state()), (State::Idle, State::Idle));
-    assert_eq!((p.client.our_state(), p.client.their_state()), (State::Idle, State::Idle));
-    p.send_request(Request::get("/next").header("host", "example.com").body(()).expect("valid"), b"")
-        .expect("next request");
+    assert_eq!(
+        (p.server.our_state(), p.server.their_state()),
+        (State::Idle, State::Idle)
+    );
+    assert_eq!(
+        (p.client.our_state(), p.client.their_state()),
+        (State::Idle, State::Idle)
+    );
+    p.send_request(
+        Request::get("/next")
+            .header("host", "example.com")
+            .body(())
+            .expect("valid"),
+        b"",
+    )
+    .expect("next request");
     assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
 }

@@ -32,12 +32,16 @@ fn name() -> impl Strategy<Value = String> {
         "etag",
     ]);
     let made_up = "x-[a-z0-9!#$%&'*+.^_`|~-]{1,12}";
-    (prop_oneof![known.prop_map(str::to_owned), made_up], vec(any::<bool>(), 32)).prop_map(|(n, upper)| {
-        n.chars()
-            .zip(upper.iter().cycle())
-            .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
-            .collect()
-    })
+    (
+        prop_oneof![known.prop_map(str::to_owned), made_up],
+        vec(any::<bool>(), 32),
+    )
+        .prop_map(|(n, upper)| {
+            n.chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect()
+        })
 }
 
 /// A field value: visible characters and inner spaces or tabs, no
@@ -51,21 +55,23 @@ fn lines() -> impl Strategy<Value = Vec<Line>> {
     vec((name(), value()), 0..12).prop_flat_map(|lines| {
         // Repeat some names, in another case, somewhere later.
         let n = lines.len();
-        (Just(lines), vec((any::<Index>(), value(), any::<bool>()), 0..4)).prop_map(move |(mut lines, dups)| {
-            for (i, v, upper) in dups {
-                if n == 0 {
-                    break;
+        (Just(lines), vec((any::<Index>(), value(), any::<bool>()), 0..4)).prop_map(
+            move |(mut lines, dups)| {
+                for (i, v, upper) in dups {
+                    if n == 0 {
+                        break;
+                    }
+                    let name = lines[i.index(n)].0.clone();
+                    let name = if upper {
+                        name.to_ascii_uppercase()
+                    } else {
+                        name.to_ascii_lowercase()
+                    };
+                    lines.push((name, v));
                 }
-                let name = lines[i.index(n)].0.clone();
-                let name = if upper {
-                    name.to_ascii_uppercase()
-                } else {
-                    name.to_ascii_lowercase()
-                };
-                lines.push((name, v));
-            }
-            lines
-        })
+                lines
+            },
+        )
     })
 }
 
@@ -78,7 +84,10 @@ fn field_lines(lines: &[Line]) -> FieldLines {
 }
 
 fn as_lines(fields: &FieldLines) -> Vec<(Vec<u8>, Vec<u8>)> {
-    fields.iter().map(|f| (f.name().to_vec(), f.value().to_vec())).collect()
+    fields
+        .iter()
+        .map(|f| (f.name().to_vec(), f.value().to_vec()))
+        .collect()
 }
 
 fn want(lines: &[Line]) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -241,9 +250,14 @@ fn title_case_applies_to_names_without_a_case_of_their_own() {
         .header("x-from-a-map", "1")
         .body(())
         .expect("valid");
-    server.send_full_response(res, Bytes::from_static(b"hi")).expect("send");
+    server
+        .send_full_response(res, Bytes::from_static(b"hi"))
+        .expect("send");
     let wire = String::from_utf8(take_output(&mut server)).expect("ascii");
-    assert_eq!(wire, "HTTP/1.1 200 OK\r\nX-From-A-Map: 1\r\nContent-Length: 2\r\n\r\nhi");
+    assert_eq!(
+        wire,
+        "HTTP/1.1 200 OK\r\nX-From-A-Map: 1\r\nContent-Length: 2\r\n\r\nhi"
+    );
 
     let mut head = ResponseHead::new(StatusCode::OK);
     head.fields_mut().append("x-kept-AS-is", "2").expect("valid");
@@ -253,5 +267,8 @@ fn title_case_applies_to_names_without_a_case_of_their_own() {
     while !matches!(server.poll_event().expect("valid"), Event::Paused) {}
     server.send_full_response(head, Bytes::new()).expect("send");
     let wire = String::from_utf8(take_output(&mut server)).expect("ascii");
-    assert_eq!(wire, "HTTP/1.1 200 OK\r\nx-kept-AS-is: 2\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        wire,
+        "HTTP/1.1 200 OK\r\nx-kept-AS-is: 2\r\nContent-Length: 0\r\n\r\n"
+    );
 }

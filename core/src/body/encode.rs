@@ -52,7 +52,12 @@ impl Encoder {
     }
 
     /// Ends the body, with trailers (already checked) if it is chunked.
-    pub(crate) fn end(&mut self, trailers: Option<FieldsRef<'_>>, title_case: bool, out: &mut Output) -> Result<(), Misuse> {
+    pub(crate) fn end(
+        &mut self,
+        trailers: Option<FieldsRef<'_>>,
+        title_case: bool,
+        out: &mut Output,
+    ) -> Result<(), Misuse> {
         match self {
             Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort {
                 remaining: *remaining,

@@ -1,6 +1,6 @@
 //! The receiving direction: bytes in, events out.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::StatusCode;
 
 use super::state::{CloseReason, Input, Role, State};
@@ -139,7 +139,9 @@ impl Connection {
             State::MustClose => {
                 self.buf.clear();
                 self.reader = Reader::Idle;
-                if self.role == Role::Server && matches!(self.our_state(), State::SendResponse | State::SendBody) {
+                if self.role == Role::Server
+                    && matches!(self.our_state(), State::SendResponse | State::SendBody)
+                {
                     Ok(Event::Paused)
                 } else if self.eof {
                     self.machine.apply(self.peer(), Input::Close);
@@ -186,7 +188,9 @@ impl Connection {
             max_len: limits.head_size,
             max_fields: limits.header_count,
             start_line: true,
-            skip_leading_empty: server,
+            // RFC 9112 section 2.2 (a server), and robustness (a client):
+            // empty lines before a start line are skipped.
+            skip_leading_empty: true,
             single_line: false,
             max_target: server.then_some(limits.request_target),
             bare_lf: self.config.lenient.bare_lf,
@@ -197,12 +201,19 @@ impl Connection {
         };
         let section = match scanner.scan(&self.buf, &rules) {
             Ok(Some(section)) => section,
+            // Only empty lines before the end: nothing began (RFC 9112
+            // section 2.2 lets them be ignored).
+            Ok(None) if self.eof && only_empty_lines(&self.buf, rules.bare_lf) => {
+                self.buf.clear();
+                return self.read_head();
+            }
             Ok(None) if self.eof => return Err(self.fail(Incomplete::Head.into())),
             Ok(None) => return Ok(Event::NeedData),
             Err(e) => return Err(self.fail(e)),
         };
         if !server {
-            let raw = self.buf.split_to(section.end);
+            self.buf.advance(section.start);
+            let raw = self.buf.split_to(section.end - section.start);
             return self.response_head(raw, section).map_err(|e| self.fail(e));
         }
         let head = &mut self.buf[..section.end];
@@ -250,7 +261,10 @@ impl Connection {
             CloseReason::PeerAskedClose
         });
         let accepted = self.machine.request(meaning.asked, close);
-        debug_assert!(accepted, "a request head is read only while the client side is Idle");
+        debug_assert!(
+            accepted,
+            "a request head is read only while the client side is Idle"
+        );
         self.reader = Reader::Body(Decoder::new(meaning.framing));
         Event::Request(head)
     }
@@ -334,5 +348,19 @@ impl Connection {
         if let Some(mut held) = self.held.take() {
             self.output.append(&mut held);
         }
+    }
+}
+
+/// Whether `buf` holds nothing but whole empty lines (CRLF, or LF when
+/// bare LF is accepted).
+fn only_empty_lines(buf: &[u8], bare_lf: bool) -> bool {
+    let mut rest = buf;
+    loop {
+        rest = match rest {
+            [] => return true,
+            [b'\r', b'\n', more @ ..] => more,
+            [b'\n', more @ ..] if bare_lf => more,
+            _ => return false,
+        };
     }
 }

@@ -75,9 +75,12 @@ mod sealed {
         fn view(&self) -> RequestView<'_> {
             let uri = self.uri();
             // Host is the authority without any userinfo (RFC 9112 section 3.2).
-            let authority = uri
-                .authority()
-                .map(|a| a.as_str().rsplit_once('@').map_or(a.as_str(), |(_, host)| host).as_bytes());
+            let authority = uri.authority().map(|a| {
+                a.as_str()
+                    .rsplit_once('@')
+                    .map_or(a.as_str(), |(_, host)| host)
+                    .as_bytes()
+            });
             let target = if self.method() == Method::CONNECT {
                 authority.unwrap_or_default()
             } else {
@@ -151,7 +154,10 @@ fn target_authority<'a>(method: &[u8], target: &'a [u8]) -> Option<&'a [u8]> {
         TargetForm::Authority => Some(target),
         TargetForm::Absolute => {
             let rest = &target[target.iter().position(|&b| b == b':')? + 3..];
-            let end = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
+            let end = rest
+                .iter()
+                .position(|&b| b == b'/' || b == b'?')
+                .unwrap_or(rest.len());
             let authority = &rest[..end];
             Some(match authority.iter().rposition(|&b| b == b'@') {
                 Some(at) => &authority[at + 1..],
@@ -261,7 +267,14 @@ impl Connection {
         let leading: SmallVec<[(&[u8], &[u8]); 1]> = host.map(|h| (&b"host"[..], h)).into_iter().collect();
         let out = self.output.tail();
         encode::request_line(out, view.method, view.target, http10);
-        encode::fields(out, lines_len, &leading, view.fields, &[], self.config.title_case_names);
+        encode::fields(
+            out,
+            lines_len,
+            &leading,
+            view.fields,
+            &[],
+            self.config.title_case_names,
+        );
         let accepted = self.machine.request(asked, close);
         debug_assert!(accepted, "our side was Idle");
         if expect {
@@ -353,6 +366,11 @@ impl Connection {
                 if self.their_state() != State::MightSwitchProtocol {
                     return Err(Misuse::SwitchBeforeRequestBody.into());
                 }
+                if asked.expect_continue && !self.machine.current().is_some_and(|x| x.continue_sent) {
+                    // RFC 9110 section 7.8: a 100 goes before a 101 to a
+                    // request that expected it.
+                    self.send_response(ResponseHead::new(StatusCode::CONTINUE))?;
+                }
                 self.write_response_head(&view, lines_len, &[], title_case);
                 self.machine.apply(Role::Server, Input::Switch);
                 self.refresh_timer();
@@ -371,7 +389,10 @@ impl Connection {
             } else {
                 CloseReason::WeAskedClose
             })
-        } else if asked.expect_continue && request_unread && !self.machine.current().is_some_and(|x| x.continue_sent) {
+        } else if asked.expect_continue
+            && request_unread
+            && !self.machine.current().is_some_and(|x| x.continue_sent)
+        {
             // The client holds its body back for a 100 that never came:
             // it may never send it, so the connection cannot go on.
             Some(CloseReason::UnsentBody)
@@ -389,7 +410,9 @@ impl Connection {
         let (encoder, close) = match declared {
             _ if bodiless => {
                 // HEAD announces the length a GET would have had.
-                if let (Some(n), true, None) = (full, asked.head && !semantics::has_no_content(status), declared) {
+                if let (Some(n), true, None) =
+                    (full, asked.head && !semantics::has_no_content(status), declared)
+                {
                     extra.push((b"content-length", encode::decimal(n, &mut digits)));
                 }
                 (Encoder::Bodiless, close)
@@ -405,7 +428,10 @@ impl Connection {
                     extra.push((b"transfer-encoding", b"chunked"));
                     (Encoder::Chunked, close)
                 }
-                Framing::CloseDelimited => (Encoder::CloseDelimited, close.or(Some(CloseReason::CloseDelimitedBody))),
+                Framing::CloseDelimited => (
+                    Encoder::CloseDelimited,
+                    close.or(Some(CloseReason::CloseDelimitedBody)),
+                ),
             },
         };
         let closing = close.is_some() || self.close_reason().is_some();
@@ -474,7 +500,8 @@ impl Connection {
         if self.role != Role::Server || self.their_state() != State::Error {
             return false;
         }
-        self.send_full_response(ResponseHead::new(status), Bytes::new()).is_ok()
+        self.send_full_response(ResponseHead::new(status), Bytes::new())
+            .is_ok()
     }
 
     /// Server: sends `100 Continue` if the current request waits for it
@@ -511,7 +538,10 @@ impl Connection {
         let fields = sealed::Fields::view(&trailers);
         let mut refused = None;
         fields.for_each(|name, value| {
-            if NOT_IN_TRAILERS.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes())) {
+            if NOT_IN_TRAILERS
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+            {
                 refused = Some(Misuse::InvalidTrailer);
             } else if matches!(fields, FieldsRef::Map(_)) && encode::breaks_head(value) {
                 refused = Some(Misuse::InvalidField);

@@ -419,7 +419,8 @@ impl Machine {
                     self.client = Idle;
                 }
             }
-            if self.server == Done && ((persists && (self.client == Idle || self.pipelining)) || others_wait) {
+            if self.server == Done && ((persists && (self.client == Idle || self.pipelining)) || others_wait)
+            {
                 self.server = Idle;
                 self.exchanges.pop_front();
             }
@@ -485,8 +486,17 @@ mod tests {
             .take_while(|l| !l.contains("```"))
             .map(|l| {
                 let words: Vec<&str> = l.trim_start_matches("//!").split_whitespace().collect();
-                let side = if words[0] == "client" { Role::Client } else { Role::Server };
-                (side, parse_state(words[1]), parse_input(words[2]), parse_state(words[3]))
+                let side = if words[0] == "client" {
+                    Role::Client
+                } else {
+                    Role::Server
+                };
+                (
+                    side,
+                    parse_state(words[1]),
+                    parse_input(words[2]),
+                    parse_state(words[3]),
+                )
             })
             .collect()
     }
@@ -503,7 +513,11 @@ mod tests {
                         .iter()
                         .find(|(s, f, i, _)| *s == side && *f == from && *i == input)
                         .map(|e| e.3);
-                    let want = if input == Input::Error { Some(State::Error) } else { doc };
+                    let want = if input == Input::Error {
+                        Some(State::Error)
+                    } else {
+                        doc
+                    };
                     assert_eq!(got, want, "{side:?} {from:?} {input:?}");
                 }
             }
@@ -538,7 +552,11 @@ mod tests {
         assert_eq!((m.client, m.server), (State::SendBody, State::SendResponse));
         assert!(m.response(None));
         assert!(m.apply(Role::Server, Input::End));
-        assert_eq!((m.client, m.server), (State::SendBody, State::Done), "the request body still arrives");
+        assert_eq!(
+            (m.client, m.server),
+            (State::SendBody, State::Done),
+            "the request body still arrives"
+        );
         assert!(m.apply(Role::Client, Input::End));
         assert_eq!((m.client, m.server), (State::Idle, State::Idle));
         assert_eq!(m.exchanges(), 0);
@@ -590,7 +608,10 @@ mod tests {
         assert!(m.apply(Role::Client, Input::End));
         assert_eq!(m.client, State::MightSwitchProtocol);
         assert!(m.apply(Role::Server, Input::Switch));
-        assert_eq!((m.client, m.server), (State::SwitchedProtocol, State::SwitchedProtocol));
+        assert_eq!(
+            (m.client, m.server),
+            (State::SwitchedProtocol, State::SwitchedProtocol)
+        );
 
         let mut m = Machine::new(Role::Server);
         assert!(m.request(upgrade, None));
@@ -606,7 +627,11 @@ mod tests {
         let mut m = Machine::new(Role::Server);
         assert!(m.request(Asked::default(), None));
         assert!(m.response(Some(CloseReason::WeAskedClose)));
-        assert_eq!(m.client, State::SendBody, "a streamed answer may still read the body");
+        assert_eq!(
+            m.client,
+            State::SendBody,
+            "a streamed answer may still read the body"
+        );
         assert!(m.apply(Role::Server, Input::End));
         assert_eq!((m.client, m.server), (State::MustClose, State::MustClose));
     }

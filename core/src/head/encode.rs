@@ -60,7 +60,11 @@ pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], htt
     dst.put_slice(method);
     dst.put_u8(b' ');
     dst.put_slice(target);
-    dst.put_slice(if http10 { b" HTTP/1.0\r\n" } else { b" HTTP/1.1\r\n" });
+    dst.put_slice(if http10 {
+        b" HTTP/1.0\r\n"
+    } else {
+        b" HTTP/1.1\r\n"
+    });
 }
 
 /// Writes `HTTP/1.1 SP code SP reason CRLF`.

@@ -28,12 +28,34 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
 }
 
 /// The non-empty elements of a comma-separated list (RFC 9110 section
-/// 5.6.1), trimmed. Empty elements are ignored, as recipients must.
+/// 5.6.1), trimmed. Empty elements are ignored, as recipients must. A
+/// comma inside a quoted-string does not separate.
 pub(crate) fn list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
+    split_unquoted(value, b',')
         .map(trim_ows)
         .filter(|e| !e.is_empty())
+}
+
+/// `s` split at each `sep` that is not inside a quoted-string (RFC 9110
+/// section 5.6.4). An unterminated quote runs to the end.
+fn split_unquoted(s: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let mut i = 0;
+        while i < s.len() {
+            match s[i] {
+                b'"' => i += quoted_string_len(&s[i..]).unwrap_or(s.len() - i),
+                b if b == sep => {
+                    rest = Some(&s[i + 1..]);
+                    return Some(&s[..i]);
+                }
+                _ => i += 1,
+            }
+        }
+        rest = None;
+        Some(s)
+    })
 }
 
 /// Parses one Content-Length field value into the values it lists.
@@ -88,9 +110,10 @@ pub(crate) enum Codings {
     ChunkedAfterOthers,
     /// The final coding is not chunked (chunked may come before it).
     NotChunked,
-    /// Not a list of transfer-codings, empty, chunked applied twice, or
-    /// chunked with parameters (RFC 9112 section 7.1: it defines none,
-    /// and their presence SHOULD be treated as an error).
+    /// Not a list of transfer-codings, empty, chunked applied twice, or a
+    /// registered coding with parameters (RFC 9112 sections 7.1 and 7.2:
+    /// chunked, gzip, deflate and compress define none, and their presence
+    /// SHOULD be treated as an error).
     Invalid,
 }
 
@@ -101,14 +124,19 @@ pub(crate) fn transfer_codings<'a>(values: impl IntoIterator<Item = &'a [u8]>) -
     for value in values {
         for element in list(value) {
             // transfer-coding = token *( OWS ";" OWS transfer-parameter )
-            let mut parts = element.splitn(2, |&b| b == b';');
+            let mut parts = split_unquoted(element, b';');
             let name = trim_ows(parts.next().unwrap_or_default());
-            let params = parts.next();
-            if !is_token(name) || !params.is_none_or(params_ok) {
+            let mut params = parts.peekable();
+            let has_params = params.peek().is_some();
+            if !is_token(name) || !params.all(param_ok) {
+                return Codings::Invalid;
+            }
+            let registered = ["chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"];
+            if has_params && registered.iter().any(|r| name.eq_ignore_ascii_case(r.as_bytes())) {
                 return Codings::Invalid;
             }
             if name.eq_ignore_ascii_case(b"chunked") {
-                if chunked_at.is_some() || params.is_some() {
+                if chunked_at.is_some() {
                     return Codings::Invalid;
                 }
                 chunked_at = Some(count);
@@ -125,20 +153,17 @@ pub(crate) fn transfer_codings<'a>(values: impl IntoIterator<Item = &'a [u8]>) -
     }
 }
 
-/// `transfer-parameter *( OWS ";" OWS transfer-parameter )`, each
-/// `token BWS "=" BWS ( token / quoted-string )`: what follows a coding's
-/// first `;`.
-fn params_ok(params: &[u8]) -> bool {
-    params.split(|&b| b == b';').all(|p| {
-        let p = trim_ows(p);
-        match p.iter().position(|&b| b == b'=') {
-            Some(eq) => {
-                let (name, value) = (trim_ows(&p[..eq]), trim_ows(&p[eq + 1..]));
-                is_token(name) && (is_token(value) || is_quoted_string(value))
-            }
-            None => false,
+/// `transfer-parameter = token BWS "=" BWS ( token / quoted-string )`
+/// (RFC 9110 section 10.1.4), with the OWS around it.
+fn param_ok(p: &[u8]) -> bool {
+    let p = trim_ows(p);
+    match p.iter().position(|&b| b == b'=') {
+        Some(eq) => {
+            let (name, value) = (trim_ows(&p[..eq]), trim_ows(&p[eq + 1..]));
+            is_token(name) && (is_token(value) || is_quoted_string(value))
         }
-    })
+        None => false,
+    }
 }
 
 /// A whole `quoted-string` (RFC 9110 section 5.6.4).
@@ -250,9 +275,12 @@ mod tests {
             (&[b""], Invalid),
             (&[b"chunked;q=1"], Invalid),
             (&[b"chunked ; a=b"], Invalid),
-            (&[b"gzip;level=9, chunked"], ChunkedAfterOthers),
-            (&[b"gzip ; level = \"9\" , chunked"], ChunkedAfterOthers),
-            (&[b"gzip;level"], Invalid),
+            (&[b"gzip;level=9, chunked"], Invalid),
+            (&[b"x-custom;level=9, chunked"], ChunkedAfterOthers),
+            (&[b"x-custom ; level = \"9\" , chunked"], ChunkedAfterOthers),
+            (&[b"x;a=\"b,chunked\", chunked"], ChunkedAfterOthers),
+            (&[b"x;a=\"x;y\", chunked"], ChunkedAfterOthers),
+            (&[b"x-custom;level"], Invalid),
             (&[b"chu nked"], Invalid),
         ];
         for (values, want) in cases {

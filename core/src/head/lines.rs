@@ -332,10 +332,18 @@ mod tests {
         let got: Vec<(&[u8], &[u8])> = f.iter().map(|f| (f.name(), f.value())).collect();
         assert_eq!(
             got,
-            [(&b"Host"[..], &b"a"[..]), (b"X-Dup", b"1"), (b"x-dup", b"2"), (b"Empty", b"")]
+            [
+                (&b"Host"[..], &b"a"[..]),
+                (b"X-Dup", b"1"),
+                (b"x-dup", b"2"),
+                (b"Empty", b"")
+            ]
         );
         assert_eq!(f.get_all("X-DUP").collect::<Vec<_>>(), [&b"1"[..], b"2"]);
-        assert_eq!(f.wire(), Some(&b"Host: a\r\nX-Dup:  1 \r\nx-dup:2\r\nEmpty:\r\n"[..]));
+        assert_eq!(
+            f.wire(),
+            Some(&b"Host: a\r\nX-Dup:  1 \r\nx-dup:2\r\nEmpty:\r\n"[..])
+        );
     }
 
     #[test]
@@ -351,8 +359,18 @@ mod tests {
     #[test]
     fn append_refuses_what_would_break_the_head() {
         let mut f = FieldLines::new();
-        for (name, value) in [("bad name", "v"), ("", "v"), ("a", "x\r\ny: z"), ("a", "\0"), ("a", "\x7f")] {
-            assert_eq!(f.append(name, value), Err(Misuse::InvalidField), "{name:?} {value:?}");
+        for (name, value) in [
+            ("bad name", "v"),
+            ("", "v"),
+            ("a", "x\r\ny: z"),
+            ("a", "\0"),
+            ("a", "\x7f"),
+        ] {
+            assert_eq!(
+                f.append(name, value),
+                Err(Misuse::InvalidField),
+                "{name:?} {value:?}"
+            );
         }
         assert!(f.is_empty());
         f.append("a", "tab\tand obs-text \u{e9}").expect("valid");

@@ -48,11 +48,20 @@ mod tests {
             b.body(()).expect("valid")
         };
         let v11 = http::Version::HTTP_11;
-        assert_eq!(requested_upgrade(&req(v11, "Upgrade", "websocket")), Some("websocket"));
-        assert_eq!(requested_upgrade(&req(v11, "keep-alive, UPGRADE", " h2c , foo")), Some("h2c"));
+        assert_eq!(
+            requested_upgrade(&req(v11, "Upgrade", "websocket")),
+            Some("websocket")
+        );
+        assert_eq!(
+            requested_upgrade(&req(v11, "keep-alive, UPGRADE", " h2c , foo")),
+            Some("h2c")
+        );
         assert_eq!(requested_upgrade(&req(v11, "keep-alive", "websocket")), None);
         assert_eq!(requested_upgrade(&req(v11, "upgrade", "")), None);
         assert_eq!(requested_upgrade(&req(v11, "upgrade", ",")), None);
-        assert_eq!(requested_upgrade(&req(http::Version::HTTP_10, "upgrade", "websocket")), None);
+        assert_eq!(
+            requested_upgrade(&req(http::Version::HTTP_10, "upgrade", "websocket")),
+            None
+        );
     }
 }

@@ -92,16 +92,16 @@ pub(crate) fn request(
     if whole && !is_strict(head, len, &target_range, parsed.headers, config) {
         return Ok(None);
     }
-    if target_form(method, target).is_none() {
+    let Some(form) = target_form(method, target) else {
         return Err(ProtocolError::InvalidTarget.into());
-    }
+    };
     let http10 = minor == 0;
     let gov = Governing::of(parsed.headers.iter().map(|h| (h.name.as_bytes(), h.value)));
     let reading = Reading {
         identical_lengths: config.lenient.identical_content_lengths,
         body_size: config.limits.body_size,
     };
-    let meaning = semantics::received_request(&gov, method, || joined(&gov.upgrade), http10, reading)?;
+    let meaning = semantics::received_request(&gov, method, form, || joined(&gov.upgrade), http10, reading)?;
     Ok(Some(ParsedRequest {
         len: start + len,
         start,
@@ -109,7 +109,11 @@ pub(crate) fn request(
         target: target_range,
         fields_at,
         fields: parsed.headers.len(),
-        version: if http10 { Version::HTTP_10 } else { Version::HTTP_11 },
+        version: if http10 {
+            Version::HTTP_10
+        } else {
+            Version::HTTP_11
+        },
         crlf: !config.lenient.bare_lf || !has_bare_lf(&head[..len]),
         meaning,
     }))
@@ -240,7 +244,12 @@ pub(crate) fn response(
         return Err(ProtocolError::InvalidStatusLine.into());
     }
     if config.response_obs_fold == ObsFold::Unfold {
-        unfold(&mut buf[line_len..]);
+        // Folds within the field lines only: a line that starts with
+        // whitespace right after the status line is not a fold but an
+        // invalid line (RFC 9112 section 2.2), refused below.
+        let fields_at = line_len + if buf.get(line_len) == Some(&b'\r') { 2 } else { 1 };
+        let end = buf.len();
+        unfold(&mut buf[fields_at.min(end)..]);
     }
     let head = buf.freeze();
     let (status, http10, meaning, fields) = {
@@ -267,7 +276,11 @@ pub(crate) fn response(
     };
     let fields_at = line_len + if head.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
-    let version = if http10 { Version::HTTP_10 } else { Version::HTTP_11 };
+    let version = if http10 {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
     let reason = head.slice(13..line_len);
     let lines = FieldLines::received(head.slice(fields_at..), fields, crlf);
     Ok((ResponseHead::received(status, reason, version, lines), meaning))

@@ -75,7 +75,10 @@ pub(crate) fn is_absolute_form(target: &[u8]) -> bool {
     if !is_scheme(scheme) {
         return false;
     }
-    let authority_end = rest.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(rest.len());
+    let authority_end = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
     let http = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
     let host_port = match authority.iter().rposition(|&b| b == b'@') {
@@ -89,10 +92,20 @@ pub(crate) fn is_absolute_form(target: &[u8]) -> bool {
 }
 
 /// `authority-form = uri-host ":" port` (RFC 9112 section 3.2.3), with a
-/// host and a port number both present.
+/// host and a port number both present: 1 to 65535 (RFC 9110 section
+/// 9.3.6: a server MUST reject an empty or invalid port).
 pub(crate) fn is_authority_form(target: &[u8]) -> bool {
     let (host, port) = split_host_port(target);
-    matches!(port, Some(p) if !p.is_empty() && is_port(p)) && !host.is_empty() && is_uri_host(host)
+    matches!(port, Some(p) if !p.is_empty() && is_port(p) && p.iter().any(|&d| d != b'0'))
+        && !host.is_empty()
+        && is_uri_host(host)
+}
+
+/// Whether a Host value names no host (empty, or only a port): fine when
+/// the target carries the authority, not otherwise (RFC 9110 section
+/// 4.2.1: an `http` URI with an empty host is invalid).
+pub(crate) fn is_empty_host(v: &[u8]) -> bool {
+    split_host_port(v).0.is_empty()
 }
 
 /// `Host = uri-host [ ":" port ]` (RFC 9110 section 7.2), allowing the
@@ -116,9 +129,12 @@ fn is_plain_host(v: &[u8]) -> bool {
     }
 }
 
-/// `port = *DIGIT`.
+/// `port = *DIGIT`, a number a port can be (at most 65535).
 fn is_port(p: &[u8]) -> bool {
+    let digits = p.iter().skip_while(|&&d| d == b'0');
     p.iter().all(u8::is_ascii_digit)
+        && digits.clone().count() <= 5
+        && digits.fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
 }
 
 /// Splits `host [":" port]`, the host possibly an IP-literal in brackets.
@@ -171,7 +187,8 @@ fn is_userinfo(u: &[u8]) -> bool {
 /// `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
 fn is_scheme(s: &[u8]) -> bool {
     matches!(s.first(), Some(b) if b.is_ascii_alphabetic())
-        && s.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && s.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// `pct-encoded = "%" HEXDIG HEXDIG` at the start of `s`.
@@ -356,6 +373,13 @@ mod tests {
             (b"CONNECT", b"example.com:443", Some(Authority)),
             (b"CONNECT", b"[2001:db8::1]:443", Some(Authority)),
             (b"CONNECT", b"example.com", None),
+            (b"CONNECT", b"example.com:0", None),
+            (b"CONNECT", b"example.com:65536", None),
+            (b"CONNECT", b"example.com:65535", Some(Authority)),
+            (b"GET", b"http://h.example:8a/", None),
+            (b"GET", b"http://h.example:65536/", None),
+            (b"GET", b"http://[zz]/", None),
+            (b"GET", b"http://h.ex%41mple/", Some(Absolute)),
             (b"CONNECT", b"example.com:", None),
             (b"CONNECT", b":443", None),
             (b"CONNECT", b"u@h:443", None),
@@ -384,6 +408,8 @@ mod tests {
             b"[2001:db8:0:0:1:0:0:1]",
             b"[::ffff:192.0.2.1]",
             b"[v1.fe80::a+en1]",
+            b"a:65535",
+            b"a:00080",
             b"",
             b"127.0.0.1",
             b"a%20b",
@@ -403,6 +429,8 @@ mod tests {
             b"[::256.0.0.1]",
             b"[example.com]",
             b"host:80x",
+            b"a:65536",
+            b"a:99999999999999999999",
             b"a%2",
             b"a\tb",
         ] {
@@ -428,17 +456,42 @@ mod tests {
         for v in &strings {
             if is_plain_host(v) {
                 let (host, port) = split_host_port(v);
-                assert!(port.is_none_or(is_port) && is_uri_host(host), "{}", v.escape_ascii());
+                assert!(
+                    port.is_none_or(is_port) && is_uri_host(host),
+                    "{}",
+                    v.escape_ascii()
+                );
             }
         }
     }
 
     #[test]
     fn ipv6_forms() {
-        for ok in ["::", "::1", "1::", "1:2:3:4:5:6:7:8", "1::8", "1:2:3:4:5:6::", "::2:3:4:5:6:7:8", "::1.2.3.4", "1:2:3:4:5:6:1.2.3.4"] {
+        for ok in [
+            "::",
+            "::1",
+            "1::",
+            "1:2:3:4:5:6:7:8",
+            "1::8",
+            "1:2:3:4:5:6::",
+            "::2:3:4:5:6:7:8",
+            "::1.2.3.4",
+            "1:2:3:4:5:6:1.2.3.4",
+        ] {
             assert!(is_ipv6(ok.as_bytes()), "{ok}");
         }
-        for bad in ["", ":", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1::2::3", "1:2:3:4:5:6:7:1.2.3.4", "g::", "::1.2.3", ":1::", "1:::2"] {
+        for bad in [
+            "",
+            ":",
+            "1:2:3:4:5:6:7",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "1:2:3:4:5:6:7:1.2.3.4",
+            "g::",
+            "::1.2.3",
+            ":1::",
+            "1:::2",
+        ] {
             assert!(!is_ipv6(bad.as_bytes()), "{bad}");
         }
     }
