@@ -285,10 +285,24 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = Field<'a>;
 
+    /// One pass per line: the name up to its colon (a token holds none),
+    /// then the value up to the line's LF (a valid value holds no CR or
+    /// LF), without the whitespace around it or the CR before the LF.
+    #[inline]
     fn next(&mut self) -> Option<Field<'a>> {
-        let (line, rest) = next_line(self.rest)?;
-        self.rest = rest;
-        Some(split_line(line))
+        let bytes = self.rest;
+        if matches!(bytes.first(), None | Some(b'\r' | b'\n')) {
+            return None;
+        }
+        let colon = bytes.iter().position(|&b| b == b':').unwrap_or(bytes.len());
+        let after = bytes.get(colon + 1..).unwrap_or_default();
+        let lf = find_lf(after).unwrap_or(after.len());
+        let value = after[..lf].strip_suffix(b"\r").unwrap_or(&after[..lf]);
+        self.rest = after.get(lf + 1..).unwrap_or_default();
+        Some(Field {
+            name: &bytes[..colon],
+            value: trim_ows(value),
+        })
     }
 }
 
@@ -310,6 +324,26 @@ fn split_line(line: &[u8]) -> Field<'_> {
         name: &line[..colon],
         value: trim_ows(line.get(colon + 1..).unwrap_or_default()),
     }
+}
+
+/// Index of the first LF in `bytes`, eight bytes at a time.
+#[inline]
+fn find_lf(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const LF: u64 = LO * b'\n' as u64;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i..i + 8]);
+        let x = u64::from_le_bytes(word) ^ LF;
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b == b'\n').map(|j| i + j)
 }
 
 /// `field-value` bytes (RFC 9110 section 5.5): visible characters,
@@ -344,6 +378,39 @@ mod tests {
             f.wire(),
             Some(&b"Host: a\r\nX-Dup:  1 \r\nx-dup:2\r\nEmpty:\r\n"[..])
         );
+    }
+
+    #[test]
+    fn lf_search_agrees_with_a_plain_search() {
+        for n in 0..40 {
+            let mut v: Vec<u8> = (0..n).map(|i| (i as u8).wrapping_mul(37) | 0x80).collect();
+            assert_eq!(find_lf(&v), None);
+            for at in 0..n {
+                v[at] = b'\n';
+                assert_eq!(find_lf(&v), v.iter().position(|&b| b == b'\n'), "{n} {at}");
+                v[at] = b'\x8a';
+            }
+        }
+    }
+
+    /// The iterator reads each line as the line-at-a-time reading does.
+    #[test]
+    fn iteration_agrees_with_reading_line_by_line() {
+        for section in [
+            &b"A: 1\r\nBb:\t two \r\nC:\r\n\r\n"[..],
+            b"A: 1\nB:  2\r\n\n",
+            b"X-Long: 0123456789012345678901234567890123456789\r\n",
+            b"",
+        ] {
+            let f = received(section, 0, false);
+            let mut rest = section;
+            let mut want = Vec::new();
+            while let Some((line, next)) = next_line(rest) {
+                want.push(split_line(line));
+                rest = next;
+            }
+            assert_eq!(f.iter().collect::<Vec<_>>(), want, "{}", section.escape_ascii());
+        }
     }
 
     #[test]
