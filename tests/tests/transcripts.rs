@@ -3,7 +3,7 @@
 //! expected sequence of event kinds.
 
 use h1::http::{Method, Request, Response, StatusCode};
-use h1::{CloseReason, State};
+use h1::{CloseReason, Connection, State};
 use h1_tests::{drain, kinds, merge_data, take_output, Ev, Pair};
 
 fn get(path: &str) -> Request<()> {
@@ -393,4 +393,31 @@ fn early_final_response_that_keeps_the_connection_lets_the_body_finish() {
     )
     .expect("next request");
     assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
+}
+
+/// Once a closing response ended the exchange, the rest of the request
+/// body is not read, whatever shape it comes in (the plain-chunk step of
+/// the decoder included).
+#[test]
+fn nothing_of_the_body_is_read_after_a_closing_response() {
+    let mut server = Connection::server();
+    server
+        .receive(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        .expect("input");
+    assert_eq!(kinds(&drain(&mut server)), ["request", "data"]);
+    // More of the body arrives before the answer goes out.
+    server.receive(b"5\r\nworld\r\n").expect("input");
+    let close = Response::builder()
+        .status(StatusCode::PAYLOAD_TOO_LARGE)
+        .header("connection", "close")
+        .header("content-length", "0")
+        .body(())
+        .expect("valid");
+    server.send_response(close).expect("head");
+    server.send_end().expect("end");
+    assert_eq!(drain(&mut server), [Ev::Finished]);
+    server.receive(b"5\r\nagain\r\n").expect("discarded, not refused");
+    assert_eq!(drain(&mut server), [Ev::Finished]);
+    assert_eq!(server.buffered_len(), 0);
+    assert!(server.is_close_wanted());
 }

@@ -92,8 +92,10 @@ impl Connection {
         // nothing to decide but its length, and nothing the timer depends
         // on changes (the head had begun before these bytes came). The
         // scanner's own first step, taken here, inline.
+        let theirs = self.their_state();
         if let Reader::Head(scanner) = &mut self.reader {
-            if !self.eof && scanner.trickle(&self.buf, self.config.limits.head_size) {
+            let reading = matches!(theirs, State::Idle | State::SendResponse);
+            if reading && !self.eof && scanner.trickle(&self.buf, self.config.limits.head_size) {
                 return Ok(Event::NeedData);
             }
         }
@@ -104,7 +106,8 @@ impl Connection {
     fn poll_any_event(&mut self) -> Result<Event, Error> {
         // Body data plainly framed (most chunks of a chunked body): the
         // decoder's own first step, taken without the dispatch below.
-        if let Reader::Body(decoder) = &mut self.reader {
+        let theirs = self.their_state();
+        if let (Reader::Body(decoder), State::SendBody) = (&mut self.reader, theirs) {
             if let Some(data) = decoder.plain_data(&mut self.buf, &self.config) {
                 return Ok(Event::Data(data));
             }
