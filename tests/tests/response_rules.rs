@@ -179,6 +179,13 @@ fn response_framing() {
             true,
             vec![R(200), d(b"2\r\nok\r\n0\r\n\r\nTAIL"), End, Closed],
         ),
+        // The same with the codings on two lines (RFC 9110 5.3).
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n2\r\nok\r\n0\r\n\r\nTAIL",
+            true,
+            vec![R(200), d(b"2\r\nok\r\n0\r\n\r\nTAIL"), End, Closed],
+        ),
         // RFC 9112 7.1, 7.2: chunked and gzip define no parameters: an error.
         (
             &[Get],
@@ -762,4 +769,85 @@ fn response_with_close_makes_the_client_close() {
     );
     assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose));
     assert!(conn.is_close_wanted());
+}
+
+// ---- rules from the rule table (tests/RULES.md) ---------------------------
+
+/// RFC 9112 9.3 and 9.6: an HTTP/1.0 response without `keep-alive` (or
+/// any response with `close`) ends the connection: the client sends no
+/// further request on it. With `keep-alive` it persists.
+#[test]
+fn http10_response_without_keep_alive_ends_the_connection() {
+    for (input, reason) in [
+        (
+            &b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"[..],
+            CloseReason::Http10,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+            CloseReason::PeerAskedClose,
+        ),
+    ] {
+        let mut conn = client_after(&Config::default(), &[Get]);
+        let events = feed(&mut conn, input, &[], false, &mut |_: &mut Connection| {});
+        assert_eq!(
+            h1_tests::kinds(&events),
+            ["response", "data", "end", "finished"],
+            "{}",
+            input.escape_ascii()
+        );
+        assert_eq!(conn.close_reason(), Some(reason));
+        assert!(conn.is_close_wanted());
+        assert!(matches!(
+            conn.send_request(request(Get)),
+            Err(Error::Misuse(Misuse::WrongState { .. }))
+        ));
+    }
+    let mut conn = client_after(&Config::default(), &[Get]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(h1_tests::kinds(&events), ["response", "data", "end"]);
+    assert_eq!(conn.close_reason(), None);
+    conn.send_request(request(Get)).expect("the connection persists");
+}
+
+/// RFC 9112 9.2: data with no request outstanding is never a response,
+/// whatever it is (the client then closes the connection).
+#[test]
+fn data_after_the_last_response_is_not_a_response() {
+    for extra in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"[..],
+        b"\r\n",
+        b"x",
+    ] {
+        let mut conn = client_after(&Config::default(), &[Get]);
+        let input = [&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..], extra].concat();
+        let events = feed(&mut conn, &input, &[], false, &mut |_: &mut Connection| {});
+        assert_eq!(
+            summarize(events),
+            [R(200), d(b"ok"), End, e(P::UnsolicitedResponse)],
+            "{}",
+            extra.escape_ascii()
+        );
+        assert!(conn.is_close_wanted());
+    }
+}
+
+/// RFC 9110 7.8: protocol names are compared without regard to case.
+#[test]
+fn protocol_names_match_without_case() {
+    let mut conn = client_after(&Config::default(), &[Upgrade]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n\r\nRAW",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(summarize(events), [R(101), up(b"RAW")]);
 }

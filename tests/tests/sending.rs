@@ -1148,3 +1148,377 @@ fn a_request_head_goes_with_its_target_as_given() {
         assert!(conn.send_request(head).is_err(), "{method} {target}");
     }
 }
+
+// ---- rules from the rule table (tests/RULES.md) ---------------------------
+
+/// RFC 9112 2.2, 4, 5.2 and 11.1: no bare CR, no line break, no
+/// whitespace before the first field and no obs-fold in anything the
+/// connection writes: reason phrases, targets, names and values that
+/// would put one there are refused, with nothing queued.
+#[test]
+fn what_the_core_writes_is_well_formed() {
+    for reason in [&b"a\rb"[..], b"a\nb", b"a\r\nX: y", b"\0"] {
+        assert_eq!(
+            h1::ResponseHead::with_reason(StatusCode::OK, reason).map(|_| ()),
+            Err(Misuse::InvalidReason),
+            "{}",
+            esc(reason)
+        );
+        let mut conn = server_with(GET11);
+        let mut res = response(200, &[("content-length", "0")]);
+        res.extensions_mut()
+            .insert(h1::ReasonPhrase(Bytes::copy_from_slice(reason)));
+        assert_eq!(conn.send_response(res), misuse(Misuse::InvalidReason));
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    for target in ["/a\rb", "/a\r\nX: y", "/a\nb", "/a b", "/a\tb", ""] {
+        let mut head = h1::RequestHead::new(Method::GET, target);
+        head.fields_mut().append("Host", "a").expect("valid");
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(head),
+            misuse(Misuse::InvalidTarget),
+            "{target:?}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut fields = h1::FieldLines::new();
+    for (name, value) in [
+        (" X", "a"),
+        ("\tX", "a"),
+        ("X ", "a"),
+        ("X", "a\rb"),
+        ("X", "a\r\n b"),
+        ("X", "a\r\n\tb"),
+        ("X", "a\nb"),
+    ] {
+        assert_eq!(
+            fields.append(name, value),
+            Err(Misuse::InvalidField),
+            "{name:?}: {value:?}"
+        );
+    }
+    assert!(fields.is_empty());
+}
+
+/// RFC 9112 4: the SP after the status code is sent even when the
+/// reason phrase is empty.
+#[test]
+fn status_line_keeps_its_space_without_a_reason() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(599, &[("content-length", "0")]))
+        .expect("599 has no canonical reason");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 599 \r\ncontent-length: 0\r\n\r\n")
+    );
+    let mut conn = server_with(GET11);
+    let head = h1::ResponseHead::with_reason(StatusCode::OK, b"").expect("empty reason");
+    conn.send_full_response(head, Bytes::new()).expect("response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 \r\ncontent-length: 0\r\n\r\n")
+    );
+}
+
+/// Transfer codings a sender must not apply or announce (RFC 9112 6.1,
+/// 6.2, 6.3): chunked at most once and last in a request; in a response
+/// last or the connection closes (h1 takes only chunked last); never with
+/// Content-Length; never in or to HTTP/1.0; never in a 1xx or 204.
+#[test]
+fn transfer_codings_a_sender_must_not_send() {
+    let request = |version: Version, te: &str| {
+        Request::post("http://a.example/")
+            .version(version)
+            .header("transfer-encoding", te)
+            .body(())
+            .expect("valid")
+    };
+    for (version, te) in [
+        (Version::HTTP_11, "chunked, chunked"),
+        (Version::HTTP_11, "chunked, gzip"),
+        (Version::HTTP_11, "gzip"),
+        (Version::HTTP_10, "chunked"),
+    ] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(request(version, te)),
+            misuse(Misuse::InvalidTransferEncoding),
+            "{version:?} {te}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(request(Version::HTTP_11, "gzip, chunked"))
+        .expect("chunked last");
+    conn.send_data(Bytes::from_static(b"x")).expect("data");
+    conn.send_end().expect("end");
+    assert!(esc(take_output(&mut conn)).ends_with(&esc(b"\r\n\r\n1\r\nx\r\n0\r\n\r\n")));
+
+    for (req, status, fields) in [
+        (GET11, 200, &[("transfer-encoding", "chunked, chunked")][..]),
+        (GET11, 200, &[("transfer-encoding", "gzip")]),
+        (
+            GET11,
+            200,
+            &[("transfer-encoding", "chunked"), ("content-length", "1")],
+        ),
+        (GET10, 200, &[("transfer-encoding", "chunked")]),
+        (GET11, 103, &[("transfer-encoding", "chunked")]),
+        (GET11, 204, &[("transfer-encoding", "chunked")]),
+    ] {
+        let mut conn = server_with(req);
+        assert_eq!(
+            conn.send_response(response(status, fields)),
+            misuse(Misuse::InvalidTransferEncoding),
+            "{status} {fields:?}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("transfer-encoding", "gzip, chunked")]))
+        .expect("chunked last");
+    conn.send_data(Bytes::from_static(b"x")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
+    );
+}
+
+/// RFC 9112 3.2.3, RFC 9110 9.3.6: a CONNECT request names only the
+/// tunnel's host and port, and the port is always sent.
+#[test]
+fn connect_target_is_host_and_port() {
+    for uri in ["a.example", "a.example:", "a.example:0"] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(Request::connect(uri).body(()).expect("valid")),
+            misuse(Misuse::ConnectWithoutAuthority),
+            "{uri}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""));
+    }
+    for target in ["a.example", "/", "*", "http://a.example:443/"] {
+        let mut head = h1::RequestHead::new(Method::CONNECT, target);
+        head.fields_mut().append("Host", "a.example:443").expect("valid");
+        let mut conn = Connection::client();
+        assert!(conn.send_request(head).is_err(), "{target}");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(Request::connect("[2001:db8::1]:443").body(()).expect("valid"))
+        .expect("IP literal");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"CONNECT [2001:db8::1]:443 HTTP/1.1\r\nhost: [2001:db8::1]:443\r\n\r\n")
+    );
+}
+
+/// RFC 9112 3.2.1: an empty path goes out as `/`.
+#[test]
+fn empty_path_is_sent_as_slash() {
+    for method in [Method::GET, Method::OPTIONS] {
+        let mut conn = Connection::client();
+        conn.send_request(
+            Request::builder()
+                .method(method.clone())
+                .uri("http://a.example")
+                .body(())
+                .expect("valid"),
+        )
+        .expect("head");
+        assert_eq!(
+            esc(take_output(&mut conn)),
+            esc(format!("{method} / HTTP/1.1\r\nhost: a.example\r\n\r\n")),
+        );
+    }
+}
+
+/// RFC 9110 5.3 and 7.2, RFC 9112 3.2: one Host field, with a valid
+/// value; a sender never generates a second Host or Content-Length line.
+#[test]
+fn one_host_and_one_length_per_message() {
+    let mut conn = Connection::client();
+    assert_eq!(
+        conn.send_request(
+            Request::get("/")
+                .header("host", "a")
+                .header("host", "b")
+                .body(())
+                .expect("valid")
+        ),
+        misuse(Misuse::InvalidHost)
+    );
+    let mut head = h1::RequestHead::new(Method::GET, "/");
+    head.fields_mut().append("Host", "a").expect("valid");
+    head.fields_mut().append("host", "a").expect("valid");
+    assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost));
+    for bad in ["a b", "a, b", "u@a", "a:65536", "[::1"] {
+        let mut head = h1::RequestHead::new(Method::GET, "/");
+        head.fields_mut().append("Host", bad).expect("valid line");
+        assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost), "{bad}");
+    }
+    assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(200, &[("content-length", "1"), ("content-length", "1")])),
+        misuse(Misuse::InvalidContentLength)
+    );
+}
+
+/// RFC 9110 6.6.1 and 5.6.7: with a clock (the driver's `set_time`) a
+/// server sends Date, as an IMF-fixdate, in every final response that
+/// has none; without one it sends none.
+#[test]
+fn date_is_added_when_the_driver_gives_the_time() {
+    for status in [200, 301, 404, 500] {
+        let mut conn = server_with(GET11);
+        conn.set_time(1_700_000_000);
+        conn.send_full_response(response(status, &[]), Bytes::new())
+            .expect("response");
+        let (_, fields, _) = split(&take_output(&mut conn));
+        assert!(
+            fields.contains(&"date: Tue, 14 Nov 2023 22:13:20 GMT".to_owned()),
+            "{status}: {fields:?}"
+        );
+    }
+    // The response's own Date is not doubled.
+    let mut conn = server_with(GET11);
+    conn.set_time(1_700_000_000);
+    conn.send_full_response(
+        response(200, &[("date", "Tue, 14 Nov 2023 22:13:19 GMT")]),
+        Bytes::new(),
+    )
+    .expect("response");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(
+        fields,
+        ["content-length: 0", "date: Tue, 14 Nov 2023 22:13:19 GMT"]
+    );
+    // No clock, no Date.
+    let mut conn = server_with(GET11);
+    conn.send_full_response(response(200, &[]), Bytes::new())
+        .expect("response");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(fields, ["content-length: 0"]);
+}
+
+/// RFC 9110 6.2: a sender sends only a version it conforms to: a
+/// response is always HTTP/1.1, a request HTTP/1.1 unless built as 1.0.
+#[test]
+fn versions_sent_are_http_1_1_or_1_0() {
+    for (version, line) in [
+        (Version::HTTP_11, "GET / HTTP/1.1"),
+        (Version::HTTP_10, "GET / HTTP/1.0"),
+        (Version::HTTP_2, "GET / HTTP/1.1"),
+        (Version::HTTP_3, "GET / HTTP/1.1"),
+    ] {
+        let mut conn = Connection::client();
+        conn.send_request(
+            Request::get("http://a.example/")
+                .version(version)
+                .body(())
+                .expect("valid"),
+        )
+        .expect("head");
+        let (start, _, _) = split(&take_output(&mut conn));
+        assert_eq!(start, line, "{version:?}");
+    }
+    for request in [GET10, GET11, b"GET / HTTP/1.7\r\nHost: a\r\n\r\n"] {
+        let mut conn = server_with(request);
+        conn.send_full_response(response(200, &[]), Bytes::new())
+            .expect("response");
+        let (start, _, _) = split(&take_output(&mut conn));
+        assert_eq!(start, "HTTP/1.1 200 OK");
+    }
+}
+
+/// RFC 9110 4.2.4: userinfo is never sent in a target or in Host.
+#[test]
+fn no_userinfo_in_what_is_sent() {
+    for target in [
+        "http://u@a.example/",
+        "http://u:p@a.example/",
+        "https://@a.example/",
+    ] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(h1::RequestHead::new(Method::GET, target)),
+            misuse(Misuse::InvalidTarget),
+            "{target}"
+        );
+    }
+    let mut conn = Connection::client();
+    assert_eq!(
+        conn.send_request(
+            Request::get("/")
+                .header("host", "u@a.example")
+                .body(())
+                .expect("valid")
+        ),
+        misuse(Misuse::InvalidHost)
+    );
+    assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+}
+
+/// RFC 9110 9.3.6: a CONNECT request has no content.
+#[test]
+fn connect_request_has_no_content() {
+    for (name, value) in [("content-length", "5"), ("transfer-encoding", "chunked")] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(
+                Request::connect("a.example:443")
+                    .header(name, value)
+                    .body(())
+                    .expect("valid")
+            ),
+            misuse(Misuse::BodyNotAllowed),
+            "{name}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(Request::connect("a.example:443").body(()).expect("valid"))
+        .expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"x")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+}
+
+/// RFC 9112 3.2: an empty Host is for a target URI without an authority.
+/// h1 sends no such target: an absolute URI without `//authority` is
+/// refused, so every request it sends names its host.
+#[test]
+fn absolute_uris_without_an_authority_are_not_sent() {
+    for target in ["urn:isbn:0451450523", "mailto:a@b.example", "http:/a", "x:"] {
+        let mut head = h1::RequestHead::new(Method::GET, target);
+        head.fields_mut().append("Host", "").expect("valid line");
+        let mut conn = Connection::client();
+        assert_eq!(conn.send_request(head), misuse(Misuse::InvalidTarget), "{target}");
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+}
+
+/// RFC 9112 6.1 (MAY): Transfer-Encoding may be sent in a response to
+/// HEAD or in a 304, which have no content: it says what a GET would
+/// have got, and no body follows.
+#[test]
+fn transfer_encoding_in_a_head_or_304_response() {
+    for (request, status) in [(&b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"[..], 200), (GET11, 304)] {
+        let mut conn = server_with(request);
+        conn.send_response(response(status, &[("transfer-encoding", "chunked")]))
+            .expect("allowed");
+        assert_eq!(
+            conn.send_data(Bytes::from_static(b"x")),
+            misuse(Misuse::BodyNotAllowed)
+        );
+        conn.send_end().expect("end");
+        let (_, fields, body) = split(&take_output(&mut conn));
+        assert_eq!(fields, ["transfer-encoding: chunked"], "{status}");
+        assert_eq!(body, b"", "no body, not even a last chunk");
+        assert_eq!(conn.our_state(), State::Idle);
+    }
+}
