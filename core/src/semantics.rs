@@ -391,6 +391,11 @@ pub(crate) fn outgoing_response(
             return Err(Misuse::InvalidTransferEncoding);
         }
     }
+    if !gov.upgrade.is_empty() && !gov.connection.upgrade {
+        // RFC 9110 section 7.8: a sender of Upgrade MUST also send the
+        // "upgrade" connection option, in a response too.
+        return Err(Misuse::UpgradeWithoutConnection);
+    }
     if (status == StatusCode::SWITCHING_PROTOCOLS || status == StatusCode::UPGRADE_REQUIRED)
         && gov.upgrade.is_empty()
     {
@@ -630,7 +635,7 @@ mod tests {
             );
         }
         assert!(matches!(
-            outgoing_response(&gov(&[("upgrade", "foo")]), s, &asked),
+            outgoing_response(&gov(&[("upgrade", "foo"), ("connection", "upgrade")]), s, &asked),
             Err(Misuse::SwitchToUnofferedProtocol)
         ));
     }

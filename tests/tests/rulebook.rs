@@ -395,7 +395,6 @@ fn the_stated_counts_are_true() {
 /// GAP rows of RULES.md); once they are fixed, this runs and keeps them
 /// out.
 #[test]
-#[ignore = "GAP rows remain in tests/RULES.md: fix them in core/, then remove this ignore"]
 fn no_gaps_remain() {
     let (rows, _) = rows();
     let gaps: Vec<String> = rows

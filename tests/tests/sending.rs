@@ -1522,3 +1522,90 @@ fn transfer_encoding_in_a_head_or_304_response() {
         assert_eq!(conn.our_state(), State::Idle);
     }
 }
+
+/// RFC 9112 3.2: a target that names its authority fixes Host.
+#[test]
+fn host_must_name_the_target_authority() {
+    let mut conn = Connection::client();
+    let mut head = h1::RequestHead::new(Method::GET, "http://a.example/x");
+    head.fields_mut().append("Host", "b.example").expect("valid");
+    assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost));
+    let connect = Request::connect("a.example:443")
+        .header("host", "b.example:443")
+        .body(())
+        .expect("valid");
+    assert_eq!(conn.send_request(connect), misuse(Misuse::InvalidHost));
+    assert_eq!(take_output(&mut conn), b"", "nothing queued");
+    // The same authority, in another case, is the same Host.
+    let mut head = h1::RequestHead::new(Method::GET, "http://a.example/x");
+    head.fields_mut().append("Host", "A.Example").expect("valid");
+    conn.send_request(head).expect("matching host");
+}
+
+/// RFC 9112 3.2.1: an empty path goes out as `/`, also before a query.
+#[test]
+fn empty_path_with_a_query_is_sent_with_a_slash() {
+    let mut conn = Connection::client();
+    conn.send_request(Request::get("http://a.example?q=1").body(()).expect("valid"))
+        .expect("an empty path and a query");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET /?q=1 HTTP/1.1\r\nhost: a.example\r\n\r\n")
+    );
+}
+
+/// RFC 9110 4.2.1: no http URI with an empty host: an origin- or
+/// asterisk-form request needs a Host that names one.
+#[test]
+fn no_request_names_an_empty_host() {
+    for (method, target, host) in [
+        (Method::GET, "/", ""),
+        (Method::GET, "/", ":80"),
+        (Method::OPTIONS, "*", ""),
+    ] {
+        let mut conn = Connection::client();
+        let mut head = h1::RequestHead::new(method.clone(), target);
+        head.fields_mut().append("Host", host).expect("valid line");
+        assert_eq!(
+            conn.send_request(head),
+            misuse(Misuse::InvalidHost),
+            "{method} {target} {host:?}"
+        );
+    }
+    // With a target that names the host, an empty Host is what a client sends.
+    let mut conn = Connection::client();
+    let mut head = h1::RequestHead::new(Method::CONNECT, "a.example:443");
+    head.fields_mut().append("Host", "a.example:443").expect("valid");
+    conn.send_request(head).expect("authority-form");
+}
+
+/// RFC 9110 7.8: a sender of Upgrade also sends the `upgrade` connection
+/// option, in a response as in a request.
+#[test]
+fn responses_with_upgrade_carry_the_connection_option() {
+    let upgrade = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+    let mut conn = server_with(upgrade);
+    assert_eq!(
+        conn.send_response(response(101, &[("upgrade", "websocket")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(426, &[("upgrade", "h2c"), ("content-length", "0")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    assert_eq!(
+        conn.send_response(response(200, &[("upgrade", "h2c"), ("content-length", "0")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    conn.send_response(response(
+        200,
+        &[
+            ("upgrade", "h2c"),
+            ("connection", "upgrade"),
+            ("content-length", "0"),
+        ],
+    ))
+    .expect("advertised with its option");
+}

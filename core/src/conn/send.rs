@@ -15,7 +15,7 @@ use crate::event::ReasonPhrase;
 use crate::head::encode::{self, FieldsRef};
 use crate::head::heads::{RequestHead, ResponseHead};
 use crate::head::lines::{is_field_value, FieldLines};
-use crate::head::target::{target_form, TargetForm};
+use crate::head::target::{self, target_form, TargetForm};
 use crate::semantics::{self, Asked, Framing, Governing, Outgoing};
 
 /// A request head the connection can send: an `http::Request<()>` (its
@@ -45,7 +45,10 @@ mod sealed {
     /// What a request to send consists of.
     pub struct RequestView<'a> {
         pub(crate) method: &'a [u8],
+        /// The target as it goes on the request line, after a `/` when
+        /// `slash` (an `http` URI with an empty path and a query).
         pub(crate) target: &'a [u8],
+        pub(crate) slash: bool,
         pub(crate) version: Version,
         pub(crate) fields: FieldsRef<'a>,
         /// Where Host comes from when the fields have none.
@@ -88,6 +91,9 @@ mod sealed {
             };
             RequestView {
                 method: self.method().as_str().as_bytes(),
+                // An empty path goes out as `/` (RFC 9112 section 3.2.1),
+                // also before a query.
+                slash: target.first() == Some(&b'?'),
                 target,
                 version: self.version(),
                 fields: FieldsRef::Map(self.headers()),
@@ -102,6 +108,7 @@ mod sealed {
             RequestView {
                 method: self.method(),
                 target,
+                slash: false,
                 version: self.version(),
                 fields: FieldsRef::Lines(self.fields()),
                 authority: target_authority(self.method(), target),
@@ -227,7 +234,11 @@ impl Connection {
         }
         let view = sealed::Request::view(&req);
         let method = Method::from_bytes(view.method).map_err(|_| Misuse::InvalidMethod)?;
-        if target_form(view.method, view.target).is_none() {
+        let target_ok = match view.slash {
+            true => target::is_path_and_query(view.target),
+            false => target_form(view.method, view.target).is_some(),
+        };
+        if !target_ok {
             return Err(match method {
                 Method::CONNECT => Misuse::ConnectWithoutAuthority,
                 _ => Misuse::InvalidTarget,
@@ -236,17 +247,7 @@ impl Connection {
         }
         let http10 = view.version == Version::HTTP_10;
         let (gov, lines_len) = scan_fields(view.fields)?;
-        // Host comes first (RFC 9110 section 7.2), when the fields have none.
-        let host = match (gov.hosts.as_slice(), view.authority) {
-            ([], Some(authority)) => Some(authority),
-            ([], None) if !http10 => return Err(Misuse::MissingHost.into()),
-            ([], None) => None,
-            ([h], _) if crate::head::target::is_valid_host(h) => None,
-            _ => return Err(Misuse::InvalidHost.into()),
-        };
-        if host.is_some_and(|h| !crate::head::target::is_valid_host(h)) {
-            return Err(Misuse::InvalidHost.into());
-        }
+        let host = self.request_host(&view, &gov, http10)?;
         let upgrade_value = || Bytes::from(gov.upgrade.join(&b", "[..]));
         let (asked, framing, persists) = semantics::outgoing_request(&gov, &method, http10, upgrade_value)?;
         let encoder = match framing {
@@ -266,7 +267,8 @@ impl Connection {
 
         let leading: SmallVec<[(&[u8], &[u8]); 1]> = host.map(|h| (&b"host"[..], h)).into_iter().collect();
         let out = self.output.tail();
-        encode::request_line(out, view.method, view.target, http10);
+        let slash: &[u8] = if view.slash { b"/" } else { b"" };
+        encode::request_line(out, view.method, slash, view.target, http10);
         encode::fields(
             out,
             lines_len,
@@ -283,6 +285,29 @@ impl Connection {
         self.encoder = Some(encoder);
         self.refresh_timer();
         Ok(())
+    }
+
+    /// The Host a request gets (RFC 9112 section 3.2, RFC 9110 sections
+    /// 4.2.1 and 7.2): `Some` when the connection adds it (first), from the
+    /// URI's authority or the target's; refuses two, an invalid one, one
+    /// that differs from the authority the target names, and an empty one
+    /// where the target names none.
+    fn request_host<'v>(
+        &self,
+        view: &sealed::RequestView<'v>,
+        gov: &Governing<'_>,
+        http10: bool,
+    ) -> Result<Option<&'v [u8]>, Error> {
+        let named = target_authority(view.method, view.target);
+        let valid =
+            |host: &[u8]| target::is_valid_host(host) && (named.is_some() || !target::is_empty_host(host));
+        match (gov.hosts.as_slice(), view.authority) {
+            ([], Some(authority)) if valid(authority) => Ok(Some(authority)),
+            ([], None) if http10 => Ok(None),
+            ([], None) => Err(Misuse::MissingHost.into()),
+            ([given], _) if valid(given) && named.is_none_or(|a| given.eq_ignore_ascii_case(a)) => Ok(None),
+            _ => Err(Misuse::InvalidHost.into()),
+        }
     }
 
     /// Server: sends a response head (an `http::Response<()>` or a

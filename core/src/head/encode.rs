@@ -54,12 +54,13 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
-/// Writes `method SP target SP version CRLF`.
-pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], http10: bool) {
-    dst.reserve(method.len() + target.len() + 12);
+/// Writes `method SP target SP version CRLF`, the target in two pieces.
+pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], rest: &[u8], http10: bool) {
+    dst.reserve(method.len() + target.len() + rest.len() + 12);
     dst.put_slice(method);
     dst.put_u8(b' ');
     dst.put_slice(target);
+    dst.put_slice(rest);
     dst.put_slice(if http10 {
         b" HTTP/1.0\r\n"
     } else {

@@ -42,7 +42,7 @@ pub(crate) fn is_origin_form(target: &[u8]) -> bool {
 /// `path-abempty [ "?" query ]`: every byte a `pchar`, `/` or `?`, with
 /// each `%` starting a valid escape. (The path's bytes are the query's,
 /// less `?`, which ends the path.)
-fn is_path_and_query(s: &[u8]) -> bool {
+pub(crate) fn is_path_and_query(s: &[u8]) -> bool {
     let mut i = 0;
     while i < s.len() {
         let b = s[i];
