@@ -62,3 +62,12 @@ impl From<h1::Misuse> for Error {
         Error::Protocol(e.into())
     }
 }
+
+/// The answer to a request the core accepted but the `http` types cannot
+/// hold (a target or field name longer than they allow): the error's
+/// status with `connection: close`. `None` for an error with no status.
+pub(crate) fn unconvertible_response(err: &h1::Error) -> Option<h1::ResponseHead> {
+    let mut res = h1::ResponseHead::new(err.status()?);
+    res.fields_mut().append("connection", "close").ok()?;
+    Some(res)
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
-use h1::{Connection, Event, Timer};
+use h1::{Connection, Event, NameCache, Timer};
 
 use crate::{Error, Socket};
 
@@ -27,7 +27,8 @@ const STOP_POLL: Duration = Duration::from_millis(100);
 pub(crate) enum Step {
     /// The core reported an event.
     Event(Event),
-    /// Nothing more will be read: the connection must close.
+    /// Nothing more will be read: the connection must close, or it
+    /// switched protocols after its `Upgrade` event.
     Done,
     /// The shutdown flag was raised while waiting for input.
     Stopped,
@@ -36,6 +37,9 @@ pub(crate) enum Step {
 pub(crate) struct Driver<IO> {
     pub(crate) io: IO,
     pub(crate) conn: Connection,
+    /// Field names kept from one head to the next, for the `http` types
+    /// handed out (a keep-alive peer repeats its fields).
+    pub(crate) names: NameCache,
     /// Bytes past `len()` are spare; `..len()` is zeroed space to read into.
     read_buf: BytesMut,
     /// The core's deadline being timed, and when it passes.
@@ -58,6 +62,7 @@ impl<IO: Read + Write + Socket> Driver<IO> {
         Driver {
             io,
             conn,
+            names: NameCache::default(),
             read_buf: BytesMut::new(),
             armed: None,
             base_timeout,
@@ -83,7 +88,7 @@ impl<IO: Read + Write + Socket> Driver<IO> {
         loop {
             match self.next_event()? {
                 Some(Event::Data(data)) => return Ok(Some(data)),
-                Some(Event::Trailers(trailers)) => self.trailers = Some(trailers),
+                Some(Event::Trailers(trailers)) => self.trailers = Some(trailers.to_header_map()?),
                 Some(Event::Upgrade { leftover }) => {
                     self.leftover = Some(leftover);
                     self.reading_body = false;
@@ -151,7 +156,8 @@ impl<IO: Read + Write + Socket> Driver<IO> {
     }
 
     /// The next event, flushing output and reading when the core needs
-    /// data. `None`: nothing more will be read (the connection must close).
+    /// data. `None`: nothing more will be read (the connection must close,
+    /// or it switched protocols after its `Upgrade` event).
     pub(crate) fn next_event(&mut self) -> Result<Option<Event>, Error> {
         match self.step(None)? {
             Step::Event(event) => Ok(Some(event)),
@@ -164,10 +170,8 @@ impl<IO: Read + Write + Socket> Driver<IO> {
     pub(crate) fn step(&mut self, stop: Option<&AtomicBool>) -> Result<Step, Error> {
         loop {
             match self.conn.poll_event()? {
+                Event::Finished => return Ok(Step::Done),
                 Event::NeedData => {
-                    if !self.conn.wants_read() {
-                        return Ok(Step::Done);
-                    }
                     self.flush()?;
                     if !self.read(stop)? {
                         return Ok(Step::Stopped);
@@ -253,7 +257,7 @@ impl<IO: Read + Write + Socket> Driver<IO> {
 
     /// Writes everything the core queued, with vectored writes.
     pub(crate) fn flush(&mut self) -> Result<(), Error> {
-        while self.conn.has_output() {
+        while self.conn.output_len() > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let mut n = 0;
             for (slot, chunk) in slices.iter_mut().zip(self.conn.output_chunks()) {

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use h1::http::{HeaderMap, Request, Response, StatusCode};
-use h1::{Config, Connection, Event, Role, State};
+use h1::{Config, Connection, Event, RequestHead, Role, State};
 
 use crate::body::BodyReader;
 use crate::driver::{Driver, Step};
+use crate::error::unconvertible_response;
 use crate::{Error, Parts, Socket};
 
 /// A server connection over a blocking socket: requests in, responses out.
@@ -25,6 +26,8 @@ use crate::{Error, Parts, Socket};
 /// socket's read timeout; see [`Socket`].
 pub struct ServerConnection<IO> {
     driver: Driver<IO>,
+    /// The head of the request being answered, as received.
+    head: Option<RequestHead>,
 }
 
 impl<IO: Read + Write + Socket> ServerConnection<IO> {
@@ -37,6 +40,7 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
             driver: Driver::new(io, Connection::new(Role::Server, config)),
+            head: None,
         }
     }
 
@@ -54,19 +58,24 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     /// [`read_request`](Self::read_request), giving up (`None`) once `stop`
     /// is raised while no request is ready.
     pub(crate) fn next_request(&mut self, stop: Option<&AtomicBool>) -> Result<Option<Request<()>>, Error> {
+        self.head = None;
         if stop.is_some_and(|s| s.load(Ordering::Acquire)) {
             return Ok(None);
         }
         loop {
-            if self.driver.conn.wants_close() {
+            if self.driver.conn.is_close_wanted() {
                 let _ = self.driver.shutdown();
                 return Ok(None);
             }
             match self.driver.step(stop) {
-                Ok(Step::Event(Event::Request(req))) => {
+                Ok(Step::Event(Event::Request(head))) => {
                     self.driver.reading_body = true;
                     self.driver.trailers = None;
-                    return Ok(Some(req));
+                    self.head = Some(head.clone());
+                    return match head.into_request_with(&mut self.driver.names) {
+                        Ok(req) => Ok(Some(req)),
+                        Err(e) => Err(self.answer_unconvertible(e)),
+                    };
                 }
                 // The rest of a body the handler did not read.
                 Ok(Step::Event(Event::Data(_) | Event::Trailers(_) | Event::End)) => {}
@@ -75,17 +84,15 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
                     return Ok(None);
                 }
                 Ok(Step::Event(Event::Paused)) => {
-                    let state = self.driver.conn.our_state();
-                    if state == State::SwitchedProtocol {
-                        return Ok(None);
-                    }
                     return Err(h1::Misuse::WrongState {
                         call: "read_request",
-                        state,
+                        state: self.driver.conn.our_state(),
                     }
                     .into());
                 }
                 Ok(Step::Stopped) => return Ok(None),
+                // Switched: the socket is for the new protocol, not to close.
+                Ok(Step::Done) if self.is_switched() => return Ok(None),
                 Ok(_) => {
                     let _ = self.driver.shutdown();
                     return Ok(None);
@@ -93,6 +100,19 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
                 Err(e) => return Err(self.driver.answer_error(e)),
             }
         }
+    }
+
+    /// Answers a request the core accepted but the `http` types cannot
+    /// hold (a target or name longer than they allow) with the error's
+    /// status and `connection: close`, then closes.
+    fn answer_unconvertible(&mut self, err: h1::Error) -> Error {
+        self.driver.set_time();
+        if let Some(res) = unconvertible_response(&err) {
+            if self.driver.conn.send_full_response(res, Bytes::new()).is_ok() {
+                let _ = self.driver.shutdown();
+            }
+        }
+        err.into()
     }
 
     /// The next chunk of the current request's body, `None` at its end.
@@ -105,6 +125,14 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     /// The current request's body as a [`std::io::Read`].
     pub fn body_reader(&mut self) -> BodyReader<'_, IO> {
         BodyReader::new(&mut self.driver)
+    }
+
+    /// The head of the request being answered, as it arrived: its method,
+    /// target and field lines byte for byte, names in their case (see
+    /// [`RequestHead`]). `None` before the first request and while waiting
+    /// for the next one.
+    pub fn request_head(&self) -> Option<&RequestHead> {
+        self.head.as_ref()
     }
 
     /// The trailers of the request body read last, if it had any.
@@ -169,7 +197,7 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
     /// Writes now unless more pipelined requests are already buffered, so
     /// that the responses to a batch go out in one write.
     fn flush_unless_pipelined(&mut self) -> Result<(), Error> {
-        if self.driver.conn.buffered_len() == 0 || !self.driver.conn.wants_read() {
+        if self.driver.conn.buffered_len() == 0 || !self.driver.conn.is_read_wanted() {
             self.driver.flush()?;
         }
         Ok(())

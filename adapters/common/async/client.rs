@@ -68,13 +68,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConnection<IO> {
     pub async fn read_response(&mut self) -> Result<Response<()>, Error> {
         loop {
             match self.driver.next_event().await? {
-                Some(Event::Informational(res)) => return Ok(res),
-                Some(Event::Response(res)) => {
-                    let switched = res.status() == StatusCode::SWITCHING_PROTOCOLS
+                Some(Event::Informational(head)) => {
+                    return Ok(head.into_response_with(&mut self.driver.names)?)
+                }
+                Some(Event::Response(head)) => {
+                    let switched = head.status() == StatusCode::SWITCHING_PROTOCOLS
                         || self.driver.conn.our_state() == State::SwitchedProtocol;
                     self.driver.reading_body = !switched;
                     self.driver.trailers = None;
-                    return Ok(res);
+                    return Ok(head.into_response_with(&mut self.driver.names)?);
                 }
                 Some(Event::Data(_) | Event::Trailers(_) | Event::End) => {}
                 Some(Event::Upgrade { leftover }) => self.driver.leftover = Some(leftover),

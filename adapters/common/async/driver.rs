@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
-use h1::{Connection, Event, Timer};
+use h1::{Connection, Event, NameCache, Timer};
 
 use crate::rt::{self, AsyncRead, AsyncWrite, Sleep};
 use crate::Error;
@@ -25,6 +25,9 @@ const MAX_SLICES: usize = 16;
 pub(crate) struct Driver<IO> {
     pub(crate) io: IO,
     pub(crate) conn: Connection,
+    /// Field names kept from one head to the next, for the `http` types
+    /// handed out (a keep-alive peer repeats its fields).
+    pub(crate) names: NameCache,
     read_buf: BytesMut,
     /// The core's deadline being watched, and when it falls.
     armed: Option<(Timer, Instant)>,
@@ -44,6 +47,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Driver {
             io,
             conn,
+            names: NameCache::default(),
             read_buf: BytesMut::new(),
             armed: None,
             sleep: None,
@@ -63,7 +67,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         loop {
             match ready!(self.poll_event(cx))? {
                 Some(Event::Data(data)) => return Poll::Ready(Ok(Some(data))),
-                Some(Event::Trailers(trailers)) => self.trailers = Some(trailers),
+                Some(Event::Trailers(trailers)) => self.trailers = Some(trailers.to_header_map()?),
                 Some(Event::Upgrade { leftover }) => {
                     self.leftover = Some(leftover);
                     self.reading_body = false;
@@ -110,14 +114,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
     }
 
     /// The next event, flushing output and reading when the core needs
-    /// data. `None`: nothing more will be read (the connection must close).
+    /// data. `None`: nothing more will be read (the connection must close,
+    /// or it switched protocols after its `Upgrade` event).
     pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
         loop {
             match self.conn.poll_event() {
+                Ok(Event::Finished) => return Poll::Ready(Ok(None)),
                 Ok(Event::NeedData) => {
-                    if !self.conn.wants_read() {
-                        return Poll::Ready(Ok(None));
-                    }
                     ready!(self.poll_flush(cx))?;
                     ready!(self.poll_read(cx))?;
                 }
@@ -224,7 +227,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
 
     /// Writes everything the core queued, with vectored writes.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while self.conn.has_output() {
+        while self.conn.output_len() > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let mut n = 0;
             for (slot, chunk) in slices.iter_mut().zip(self.conn.output_chunks()) {

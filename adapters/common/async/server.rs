@@ -7,10 +7,11 @@ use std::future::poll_fn;
 
 use bytes::Bytes;
 use h1::http::{HeaderMap, Request, Response, StatusCode};
-use h1::{Config, Connection, Event, Role, State};
+use h1::{Config, Connection, Event, RequestHead, Role, State};
 
 use crate::body::BodyReader;
 use crate::driver::Driver;
+use crate::error::unconvertible_response;
 use crate::rt::{AsyncRead, AsyncWrite};
 use crate::{Error, Parts};
 
@@ -25,6 +26,8 @@ use crate::{Error, Parts};
 /// core rejects is answered with its status and `connection: close`.
 pub struct ServerConnection<IO> {
     driver: Driver<IO>,
+    /// The head of the request being answered, as received.
+    head: Option<RequestHead>,
 }
 
 impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
@@ -37,6 +40,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
     pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
             driver: Driver::new(io, Connection::new(Role::Server, config)),
+            head: None,
         }
     }
 
@@ -47,16 +51,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
     /// A request the core rejects gets its suggested status (400, 408, 413,
     /// 414, 431, 501, 505) with `connection: close`; the error is returned.
     pub async fn read_request(&mut self) -> Result<Option<Request<()>>, Error> {
+        self.head = None;
         loop {
-            if self.driver.conn.wants_close() {
+            if self.driver.conn.is_close_wanted() {
                 let _ = self.driver.shutdown().await;
                 return Ok(None);
             }
             match self.driver.next_event().await {
-                Ok(Some(Event::Request(req))) => {
+                Ok(Some(Event::Request(head))) => {
                     self.driver.reading_body = true;
                     self.driver.trailers = None;
-                    return Ok(Some(req));
+                    self.head = Some(head.clone());
+                    return match head.into_request_with(&mut self.driver.names) {
+                        Ok(req) => Ok(Some(req)),
+                        Err(e) => Err(self.answer_unconvertible(e).await),
+                    };
                 }
                 // The rest of a body the handler did not read.
                 Ok(Some(Event::Data(_) | Event::Trailers(_) | Event::End)) => {}
@@ -65,16 +74,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
                     return Ok(None);
                 }
                 Ok(Some(Event::Paused)) => {
-                    let state = self.driver.conn.our_state();
-                    if state == State::SwitchedProtocol {
-                        return Ok(None);
-                    }
                     return Err(h1::Misuse::WrongState {
                         call: "read_request",
-                        state,
+                        state: self.driver.conn.our_state(),
                     }
                     .into());
                 }
+                // Switched: the socket is for the new protocol, not to close.
+                Ok(None) if self.is_switched() => return Ok(None),
                 Ok(_) => {
                     let _ = self.driver.shutdown().await;
                     return Ok(None);
@@ -102,6 +109,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
         e
     }
 
+    /// Answers a request the core accepted but the `http` types cannot
+    /// hold (a target or name longer than they allow) with the error's
+    /// status and `connection: close`, then closes.
+    async fn answer_unconvertible(&mut self, err: h1::Error) -> Error {
+        self.set_time();
+        if let Some(res) = unconvertible_response(&err) {
+            if self.driver.conn.send_full_response(res, Bytes::new()).is_ok() {
+                let _ = self.driver.shutdown().await;
+            }
+        }
+        err.into()
+    }
+
     /// The next chunk of the current request's body, `None` at its end.
     /// Sends `100 Continue` first if the client waits for it.
     pub async fn read_body(&mut self) -> Result<Option<Bytes>, Error> {
@@ -117,6 +137,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
             driver: &mut self.driver,
             chunk: Bytes::new(),
         }
+    }
+
+    /// The head of the request being answered, as it arrived: its method,
+    /// target and field lines byte for byte, names in their case (see
+    /// [`RequestHead`]). `None` before the first request and while waiting
+    /// for the next one.
+    pub fn request_head(&self) -> Option<&RequestHead> {
+        self.head.as_ref()
     }
 
     /// The trailers of the request body read last, if it had any.
@@ -180,7 +208,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ServerConnection<IO> {
     /// Writes now unless more pipelined requests are already buffered, so
     /// that the responses to a batch go out in one write.
     async fn flush_unless_pipelined(&mut self) -> Result<(), Error> {
-        if self.driver.conn.buffered_len() == 0 || !self.driver.conn.wants_read() {
+        if self.driver.conn.buffered_len() == 0 || !self.driver.conn.is_read_wanted() {
             self.driver.flush().await?;
         }
         Ok(())
