@@ -6,6 +6,7 @@
 
 use h1::bytes::Bytes;
 use h1::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
+use h1::RequestHead;
 
 /// What the echo server does with a request.
 pub enum Route {
@@ -36,16 +37,17 @@ pub fn route(req: &Request<()>) -> Route {
 
 /// The answer to a plaintext or echo route: the head and the whole body,
 /// for `send_full` (which adds the `content-length`, and sends no body to
-/// HEAD). `body` and `trailers` are what the request carried.
+/// HEAD). `head` is the request as received (the connection's
+/// `request_head`); `body` and `trailers` are what it carried.
 pub fn answer(
     route: &Route,
-    req: &Request<()>,
+    head: &RequestHead,
     body: &[u8],
     trailers: Option<&HeaderMap>,
 ) -> (Response<()>, Bytes) {
     let (content_type, payload) = match route {
         Route::Plaintext => ("text/plain", Bytes::from_static(PLAINTEXT)),
-        _ => ("application/json", Bytes::from(echo_json(req, body, trailers))),
+        _ => ("application/json", Bytes::from(echo_json(head, body, trailers))),
     };
     let mut res = Response::new(());
     res.headers_mut()
@@ -74,42 +76,58 @@ pub fn config() -> h1::Config {
     config
 }
 
-/// The echo body: `{"method","target","version","headers","body","trailers"}`.
-pub fn echo_json(req: &Request<()>, body: &[u8], trailers: Option<&HeaderMap>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + body.len());
+/// The echo body:
+/// `{"method","target","version","headers","fields","body","trailers"}`,
+/// from the request's head as received: every byte field as latin-1,
+/// `headers` with names lowercased, `fields` as the lines arrived.
+pub fn echo_json(head: &RequestHead, body: &[u8], trailers: Option<&HeaderMap>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160 + head.target().len() + body.len());
     out.extend_from_slice(b"{\"method\":");
-    json_string(&mut out, req.method().as_str().as_bytes());
+    json_string(&mut out, head.method());
     out.extend_from_slice(b",\"target\":");
-    json_string(&mut out, req.uri().to_string().as_bytes());
+    json_string(&mut out, head.target());
     out.extend_from_slice(b",\"version\":");
     json_string(
         &mut out,
-        if req.version() == Version::HTTP_10 {
+        if head.version() == Version::HTTP_10 {
             b"HTTP/1.0"
         } else {
             b"HTTP/1.1"
         },
     );
+    let fields = || head.fields().iter().map(|f| (f.name(), f.value()));
     out.extend_from_slice(b",\"headers\":");
-    json_fields(&mut out, Some(req.headers()));
+    json_pairs(&mut out, fields(), true);
+    out.extend_from_slice(b",\"fields\":");
+    json_pairs(&mut out, fields(), false);
     out.extend_from_slice(b",\"body\":");
     json_string(&mut out, body);
     out.extend_from_slice(b",\"trailers\":");
-    json_fields(&mut out, trailers);
+    let trailers = trailers.into_iter().flatten();
+    json_pairs(
+        &mut out,
+        trailers.map(|(n, v)| (n.as_str().as_bytes(), trim(v.as_bytes()))),
+        false,
+    );
     out.push(b'}');
     out
 }
 
-fn json_fields(out: &mut Vec<u8>, fields: Option<&HeaderMap>) {
+/// `[name, value]` pairs as a JSON list, names lowercased if `lowercase`.
+fn json_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>, lowercase: bool) {
     out.push(b'[');
-    for (i, (name, value)) in fields.into_iter().flatten().enumerate() {
+    for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'[');
-        json_string(out, name.as_str().as_bytes());
+        if lowercase {
+            json_string(out, &name.to_ascii_lowercase());
+        } else {
+            json_string(out, name);
+        }
         out.push(b',');
-        json_string(out, trim(value.as_bytes()));
+        json_string(out, value);
         out.push(b']');
     }
     out.push(b']');
@@ -168,7 +186,8 @@ macro_rules! async_handler {
                         body.extend_from_slice(&chunk);
                     }
                 }
-                let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+                let head = conn.request_head().expect("serve hands over the request it read");
+                let (res, payload) = echo::answer(&route, head, &body, conn.trailers());
                 conn.send_full(res, payload).await
             }
         }

@@ -39,7 +39,8 @@ fn connection(socket: TcpStream) -> Result<(), h1_blocking::Error> {
                     body.extend_from_slice(&chunk);
                 }
             }
-            let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+            let head = conn.request_head().expect("serve hands over the request it read");
+            let (res, payload) = echo::answer(&route, head, &body, conn.trailers());
             conn.send_full(res, payload)
         }
     })?;
