@@ -9,20 +9,25 @@
 //! - `hyper_way`: httparse, then `Method`, `Uri` and `HeaderMap` with values
 //!   sliced from the shared `Bytes` ([`h1_benches::hyper_way`]); building
 //!   the head *and dropping it* are timed.
-//! - `h1_head_event` (a): the core up to its head event, on one warm
-//!   keep-alive connection that serves the same client's heads over and
-//!   over (per-connection allocations made; from its second head on a
-//!   connection reuses the previous head's field names where they recur),
-//!   given the received buffer without a copy. The event is dropped after
-//!   the clock stops, as httparse's output needs no dropping: compare with
-//!   `httparse` (target ≤ 1.5×).
-//! - `h1_request` (b): the same, plus taking the `http::Request<()>` /
-//!   `Response<()>` out of the event and dropping it inside the timing,
-//!   which is the whole life of an owned head as `hyper_way` times it:
-//!   compare with `hyper_way` (target ≤ 1.0×).
-//! - `h1_request_cold` (single heads): (b) on a connection made for each
-//!   head outside the timing, so cold in cache (and, for the browser-like
-//!   GET, after small GETs: its field names are new to the connection).
+//! - `h1_head_event` (a): the core up to its head event (the
+//!   [`RequestHead`](h1::RequestHead) / [`ResponseHead`](h1::ResponseHead),
+//!   a view of the received bytes), on one warm keep-alive connection that
+//!   serves the same client's heads over and over (per-connection
+//!   allocations made), given the received buffer without a copy. The
+//!   event is dropped after the clock stops, as httparse's output needs no
+//!   dropping: compare with `httparse` (target ≤ 1.5×).
+//! - `h1_request` (b): the same, plus building the `http::Request<()>` /
+//!   `Response<()>` from the head with `into_request_with` /
+//!   `into_response_with` and dropping it inside the timing, which is the
+//!   whole life of an owned head as `hyper_way` times it. The
+//!   [`NameCache`] is the connection's, warm as a driver's is on a
+//!   keep-alive connection (from its second head on, it reuses the
+//!   previous head's field names where they recur): compare with
+//!   `hyper_way` (target ≤ 1.0×).
+//! - `h1_request_cold` (single heads): (b) on a connection and cache made
+//!   for each head outside the timing, so cold in cache (and, for the
+//!   browser-like GET, after small GETs: its field names are new to the
+//!   cache).
 //!
 //! Every line times each iteration on its own, inputs made before the
 //! clock starts and outputs dropped after it stops (the clock's own cost,
@@ -44,10 +49,10 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput};
-use h1::{Connection, Event};
+use h1::{Connection, Event, NameCache};
 use h1_benches::{
     answer_204, big_head, big_head_config, head_cases, hyper_way, next_get, read_buffer, response_with_body,
-    warm_client_after, warm_server, warm_server_after, RESPONSE_BODY, SMALL_GET,
+    warm_client_with_names, warm_server, warm_server_with_names, RESPONSE_BODY, SMALL_GET,
 };
 
 fn httparse_all(bytes: &[u8], response: bool) -> usize {
@@ -82,28 +87,41 @@ fn hyper_way_all(buf: &mut BytesMut, response: bool) -> usize {
     n
 }
 
+/// What [`h1_all`] does with each head.
+enum Heads<'a> {
+    /// Keeps the head events, to be dropped after the clock stops.
+    Keep(&'a mut Vec<Event>),
+    /// Builds the `http` head with the connection's cache and drops it.
+    Build(&'a mut NameCache),
+}
+
 /// Up to each head event; pipelined requests are answered in between.
-/// The heads are kept in `keep` (dropped later) or dropped at once.
-fn h1_all(conn: &mut Connection, input: BytesMut, mut keep: Option<&mut Vec<Event>>) -> usize {
+fn h1_all(conn: &mut Connection, input: BytesMut, mut heads: Heads<'_>) -> usize {
     conn.receive_buf(input).expect("input");
-    let mut heads = 0;
+    let mut n = 0;
     loop {
         match conn.poll_event().expect("the input parses") {
-            ev @ (Event::Request(_) | Event::Response(_)) => {
-                heads += 1;
-                match keep.as_deref_mut() {
-                    Some(keep) => keep.push(ev),
-                    None => match ev {
-                        Event::Request(req) => drop(black_box(req)),
-                        Event::Response(res) => drop(black_box(res)),
-                        _ => unreachable!(),
-                    },
+            ev if ev.is_head() => {
+                n += 1;
+                match &mut heads {
+                    Heads::Keep(keep) => keep.push(ev),
+                    Heads::Build(names) => build(ev, names),
                 }
             }
             Event::End => answer_204(conn),
-            Event::NeedData => return heads,
+            Event::NeedData => return n,
             other => panic!("unexpected {other:?}"),
         }
+    }
+}
+
+/// Builds the `http::Request<()>` / `Response<()>` of a head event, as a
+/// driver does, and drops it.
+fn build(ev: Event, names: &mut NameCache) {
+    match ev {
+        Event::Request(head) => drop(black_box(head.into_request_with(names).expect("converts"))),
+        Event::Response(head) => drop(black_box(head.into_response_with(names).expect("converts"))),
+        other => panic!("unexpected {other:?}"),
     }
 }
 
@@ -149,20 +167,23 @@ fn each_timed_on<T, S, O>(
     total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
 }
 
-/// Times `work` on `conn` for each of `iters` copies of `bytes` (as
+/// A keep-alive connection and the [`NameCache`] its driver keeps.
+type Warm = (Connection, NameCache);
+
+/// Times `work` on `warm` for each of `iters` copies of `bytes` (as
 /// [`each_timed`] does), then finishes the message outside the timing so
-/// that `conn` is ready for the next head: polls a request's `End` and
-/// answers it with an empty `204`, or (a client) reads the response's
+/// that the connection is ready for the next head: polls a request's `End`
+/// and answers it with an empty `204`, or (a client) reads the response's
 /// body and sends the next GET.
 fn steady<O>(
     iters: u64,
-    conn: &mut Connection,
+    warm: &mut Warm,
     bytes: &[u8],
     response: bool,
     count: usize,
-    work: impl FnMut(&mut Connection, BytesMut) -> O,
+    work: impl FnMut(&mut Warm, BytesMut) -> O,
 ) -> Duration {
-    let finish = |conn: &mut Connection| {
+    let finish = |(conn, _): &mut Warm| {
         if response {
             conn.receive(&vec![b'x'; RESPONSE_BODY]).expect("body");
             while !matches!(conn.poll_event().expect("the body parses"), Event::End) {}
@@ -173,7 +194,7 @@ fn steady<O>(
         }
         assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
     };
-    each_timed_on(iters, conn, |_| read_buffer(bytes), work, finish)
+    each_timed_on(iters, warm, |_| read_buffer(bytes), work, finish)
 }
 
 fn head(c: &mut Criterion) {
@@ -183,12 +204,12 @@ fn head(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         let conn = || {
             if response {
-                warm_client_after(&response_with_body())
+                warm_client_with_names(&response_with_body())
             } else {
                 // The same client's previous request: a pipelined batch
                 // of small GETs follows a small GET.
                 let previous = if count == 1 { &bytes[..] } else { SMALL_GET };
-                warm_server_after(h1::Config::default(), previous)
+                warm_server_with_names(h1::Config::default(), previous)
             }
         };
         // Every line of the group is timed the same way: each iteration on
@@ -215,7 +236,7 @@ fn head(c: &mut Criterion) {
         let mut warm = conn();
         group.bench_function("h1_head_event", |b| {
             b.iter_custom(|iters| {
-                steady(iters, &mut warm, &bytes, response, count, |conn, input| {
+                steady(iters, &mut warm, &bytes, response, count, |(conn, _), input| {
                     let mut keep = Vec::with_capacity(count);
                     if count == 1 {
                         conn.receive_buf(input).expect("input");
@@ -223,7 +244,7 @@ fn head(c: &mut Criterion) {
                         assert!(ev.is_head());
                         keep.push(ev);
                     } else {
-                        assert_eq!(h1_all(conn, input, Some(&mut keep)), count);
+                        assert_eq!(h1_all(conn, input, Heads::Keep(&mut keep)), count);
                     }
                     keep
                 })
@@ -231,18 +252,21 @@ fn head(c: &mut Criterion) {
         });
         group.bench_function("h1_request", |b| {
             b.iter_custom(|iters| {
-                steady(iters, &mut warm, &bytes, response, count, |conn, input| {
-                    if count == 1 {
-                        conn.receive_buf(input).expect("input");
-                        match conn.poll_event().expect("the input parses") {
-                            Event::Request(req) => drop(black_box(req)),
-                            Event::Response(res) => drop(black_box(res)),
-                            other => panic!("unexpected {other:?}"),
+                steady(
+                    iters,
+                    &mut warm,
+                    &bytes,
+                    response,
+                    count,
+                    |(conn, names), input| {
+                        if count == 1 {
+                            conn.receive_buf(input).expect("input");
+                            build(conn.poll_event().expect("the input parses"), names);
+                        } else {
+                            assert_eq!(h1_all(conn, input, Heads::Build(names)), count);
                         }
-                    } else {
-                        assert_eq!(h1_all(conn, input, None), count);
-                    }
-                })
+                    },
+                )
             })
         });
         // (b) on a connection made for each head (outside the timing), so
@@ -252,14 +276,10 @@ fn head(c: &mut Criterion) {
             group.bench_function("h1_request_cold", |b| {
                 b.iter_batched(
                     || (conn(), read_buffer(&bytes)),
-                    |(mut conn, input)| {
+                    |((mut conn, mut names), input)| {
                         conn.receive_buf(input).expect("input");
-                        match conn.poll_event().expect("the input parses") {
-                            Event::Request(req) => drop(black_box(req)),
-                            Event::Response(res) => drop(black_box(res)),
-                            other => panic!("unexpected {other:?}"),
-                        }
-                        conn
+                        build(conn.poll_event().expect("the input parses"), &mut names);
+                        (conn, names)
                     },
                     BatchSize::SmallInput,
                 )
