@@ -17,13 +17,13 @@
 //!   event is dropped after the clock stops, as httparse's output needs no
 //!   dropping: compare with `httparse` (target ≤ 1.5×).
 //! - `h1_request` (b): the same, plus building the `http::Request<()>` /
-//!   `Response<()>` from the head with `into_request_with` /
-//!   `into_response_with` and dropping it inside the timing, which is the
-//!   whole life of an owned head as `hyper_way` times it. The
-//!   [`NameCache`] is the connection's, warm as a driver's is on a
-//!   keep-alive connection (from its second head on, it reuses the
-//!   previous head's field names where they recur): compare with
-//!   `hyper_way` (target ≤ 1.0×).
+//!   `Response<()>` from the head with `Connection::http_request` /
+//!   `http_response`, as the drivers do, and dropping it inside the
+//!   timing, which is the whole life of an owned head as `hyper_way` times
+//!   it. The connection is warm as a driver's is on a keep-alive
+//!   connection (from its second head on, it reuses the previous head's
+//!   field names where they recur): compare with `hyper_way` (target
+//!   ≤ 1.0×).
 //! - `h1_request_cold` (single heads): (b) on a connection and cache made
 //!   for each head outside the timing, so cold in cache (and, for the
 //!   browser-like GET, after small GETs: its field names are new to the
@@ -49,10 +49,10 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use criterion::{BatchSize, Criterion, Throughput};
-use h1::{Connection, Event, NameCache};
+use h1::{Connection, Event};
 use h1_benches::{
     answer_204, big_head, big_head_config, head_cases, hyper_way, next_get, read_buffer, response_with_body,
-    warm_client_with_names, warm_server, warm_server_with_names, RESPONSE_BODY, SMALL_GET,
+    warm_client_after, warm_server, warm_server_after, RESPONSE_BODY, SMALL_GET,
 };
 
 fn httparse_all(bytes: &[u8], response: bool) -> usize {
@@ -91,8 +91,8 @@ fn hyper_way_all(buf: &mut BytesMut, response: bool) -> usize {
 enum Heads<'a> {
     /// Keeps the head events, to be dropped after the clock stops.
     Keep(&'a mut Vec<Event>),
-    /// Builds the `http` head with the connection's cache and drops it.
-    Build(&'a mut NameCache),
+    /// Builds the `http` head, as a driver does, and drops it.
+    Build,
 }
 
 /// Up to each head event; pipelined requests are answered in between.
@@ -105,7 +105,7 @@ fn h1_all(conn: &mut Connection, input: BytesMut, mut heads: Heads<'_>) -> usize
                 n += 1;
                 match &mut heads {
                     Heads::Keep(keep) => keep.push(ev),
-                    Heads::Build(names) => build(ev, names),
+                    Heads::Build => build(ev, conn),
                 }
             }
             Event::End => answer_204(conn),
@@ -117,10 +117,10 @@ fn h1_all(conn: &mut Connection, input: BytesMut, mut heads: Heads<'_>) -> usize
 
 /// Builds the `http::Request<()>` / `Response<()>` of a head event, as a
 /// driver does, and drops it.
-fn build(ev: Event, names: &mut NameCache) {
+fn build(ev: Event, conn: &mut Connection) {
     match ev {
-        Event::Request(head) => drop(black_box(head.into_request_with(names).expect("converts"))),
-        Event::Response(head) => drop(black_box(head.into_response_with(names).expect("converts"))),
+        Event::Request(head) => drop(black_box(conn.http_request(head).expect("converts"))),
+        Event::Response(head) => drop(black_box(conn.http_response(head).expect("converts"))),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -167,8 +167,8 @@ fn each_timed_on<T, S, O>(
     total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
 }
 
-/// A keep-alive connection and the [`NameCache`] its driver keeps.
-type Warm = (Connection, NameCache);
+/// A keep-alive connection, warm.
+type Warm = Connection;
 
 /// Times `work` on `warm` for each of `iters` copies of `bytes` (as
 /// [`each_timed`] does), then finishes the message outside the timing so
@@ -183,7 +183,7 @@ fn steady<O>(
     count: usize,
     work: impl FnMut(&mut Warm, BytesMut) -> O,
 ) -> Duration {
-    let finish = |(conn, _): &mut Warm| {
+    let finish = |conn: &mut Warm| {
         if response {
             conn.receive(&vec![b'x'; RESPONSE_BODY]).expect("body");
             while !matches!(conn.poll_event().expect("the body parses"), Event::End) {}
@@ -204,12 +204,12 @@ fn head(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         let conn = || {
             if response {
-                warm_client_with_names(&response_with_body())
+                warm_client_after(&response_with_body())
             } else {
                 // The same client's previous request: a pipelined batch
                 // of small GETs follows a small GET.
                 let previous = if count == 1 { &bytes[..] } else { SMALL_GET };
-                warm_server_with_names(h1::Config::default(), previous)
+                warm_server_after(h1::Config::default(), previous)
             }
         };
         // Every line of the group is timed the same way: each iteration on
@@ -236,7 +236,7 @@ fn head(c: &mut Criterion) {
         let mut warm = conn();
         group.bench_function("h1_head_event", |b| {
             b.iter_custom(|iters| {
-                steady(iters, &mut warm, &bytes, response, count, |(conn, _), input| {
+                steady(iters, &mut warm, &bytes, response, count, |conn, input| {
                     let mut keep = Vec::with_capacity(count);
                     if count == 1 {
                         conn.receive_buf(input).expect("input");
@@ -252,21 +252,15 @@ fn head(c: &mut Criterion) {
         });
         group.bench_function("h1_request", |b| {
             b.iter_custom(|iters| {
-                steady(
-                    iters,
-                    &mut warm,
-                    &bytes,
-                    response,
-                    count,
-                    |(conn, names), input| {
-                        if count == 1 {
-                            conn.receive_buf(input).expect("input");
-                            build(conn.poll_event().expect("the input parses"), names);
-                        } else {
-                            assert_eq!(h1_all(conn, input, Heads::Build(names)), count);
-                        }
-                    },
-                )
+                steady(iters, &mut warm, &bytes, response, count, |conn, input| {
+                    if count == 1 {
+                        conn.receive_buf(input).expect("input");
+                        let ev = conn.poll_event().expect("the input parses");
+                        build(ev, conn);
+                    } else {
+                        assert_eq!(h1_all(conn, input, Heads::Build), count);
+                    }
+                })
             })
         });
         // (b) on a connection made for each head (outside the timing), so
@@ -276,10 +270,11 @@ fn head(c: &mut Criterion) {
             group.bench_function("h1_request_cold", |b| {
                 b.iter_batched(
                     || (conn(), read_buffer(&bytes)),
-                    |((mut conn, mut names), input)| {
+                    |(mut conn, input)| {
                         conn.receive_buf(input).expect("input");
-                        build(conn.poll_event().expect("the input parses"), &mut names);
-                        (conn, names)
+                        let ev = conn.poll_event().expect("the input parses");
+                        build(ev, &mut conn);
+                        conn
                     },
                     BatchSize::SmallInput,
                 )

@@ -3,7 +3,7 @@
 //!
 //! 1. allocations per head through the core (a keep-alive connection up to
 //!    its head event, then the `http` head built with the connection's
-//!    `NameCache` as the drivers do, and dropped) beside the head built the
+//!    connection, as the drivers do, and dropped) beside the head built the
 //!    hyper way (`h1_benches::hyper_way`); and up to the head event alone
 //!    (the wire view, no `http` types);
 //! 2. allocations per body chunk while the core decodes a chunked body;
@@ -30,10 +30,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-use h1::{Connection, Event, NameCache};
+use h1::{Connection, Event};
 use h1_benches::{
-    body_bytes, chunked_post, hyper_way, read_buffer, response_with_body, warm_client_with_names,
-    warm_server, warm_server_with_names, BROWSER_GET, NO_CONTENT, RESPONSE_HEAD, SMALL_GET,
+    body_bytes, chunked_post, hyper_way, read_buffer, response_with_body, warm_client_after, warm_server,
+    warm_server_after, BROWSER_GET, NO_CONTENT, RESPONSE_HEAD, SMALL_GET,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -114,16 +114,12 @@ fn heads() {
     println!("| input | h1, steady state (after the same head) | h1, a new kind of head (after small GETs / 204s) | hyper way | h1 head event only, steady state |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     // Up to the head event; with a cache, the `http` head built from it too.
-    let parse = |(mut conn, mut names): (Connection, NameCache), bytes: &[u8], build: bool| {
+    let parse = |mut conn: Connection, bytes: &[u8], build: bool| {
         count(read_buffer(bytes), |buf| {
             conn.receive_buf(buf).expect("input");
             match conn.poll_event() {
-                Ok(Event::Request(head)) if build => {
-                    drop(head.into_request_with(&mut names).expect("converts"))
-                }
-                Ok(Event::Response(head)) if build => {
-                    drop(head.into_response_with(&mut names).expect("converts"))
-                }
+                Ok(Event::Request(head)) if build => drop(conn.http_request(head).expect("converts")),
+                Ok(Event::Response(head)) if build => drop(conn.http_response(head).expect("converts")),
                 Ok(ev) if ev.is_head() => drop(ev),
                 other => panic!("no head: {other:?}"),
             }
@@ -131,13 +127,9 @@ fn heads() {
         .0
     };
     for (name, bytes) in [("small_get", SMALL_GET), ("browser_get", BROWSER_GET)] {
-        let steady = || warm_server_with_names(h1::Config::default(), bytes);
+        let steady = || warm_server_after(h1::Config::default(), bytes);
         let ours = parse(steady(), bytes, true);
-        let first = parse(
-            warm_server_with_names(h1::Config::default(), SMALL_GET),
-            bytes,
-            true,
-        );
+        let first = parse(warm_server_after(h1::Config::default(), SMALL_GET), bytes, true);
         let (theirs, _buf) = count(read_buffer(bytes), |mut buf| {
             drop(hyper_way::request(&mut buf).expect("parses"));
             buf
@@ -145,9 +137,9 @@ fn heads() {
         let wire = parse(steady(), bytes, false);
         println!("| {name} | {ours} | {first} | {theirs} | {wire} |");
     }
-    let steady = || warm_client_with_names(&response_with_body());
+    let steady = || warm_client_after(&response_with_body());
     let ours = parse(steady(), RESPONSE_HEAD, true);
-    let first = parse(warm_client_with_names(NO_CONTENT), RESPONSE_HEAD, true);
+    let first = parse(warm_client_after(NO_CONTENT), RESPONSE_HEAD, true);
     let (theirs, _buf) = count(read_buffer(RESPONSE_HEAD), |mut buf| {
         drop(hyper_way::response(&mut buf).expect("parses"));
         buf

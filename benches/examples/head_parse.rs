@@ -5,8 +5,8 @@
 //! - `h1-head`: the core up to its request event (the `RequestHead`, a
 //!   view of the received bytes), on a fresh connection each time;
 //! - `h1`: on one warm keep-alive connection, the request event, then the
-//!   `http::Request<()>` built with `into_request_with` and the
-//!   connection's warm `NameCache` (as the drivers do), and the empty `204`
+//!   `http::Request<()>` built by the
+//!   connection (`Connection::http_request`, as the drivers do), and the empty `204`
 //!   answer (an `http::Response`);
 //! - `h1-wire`: the same connection, answered without building any `http`
 //!   type (the fields read from the `RequestHead`, the `204` a
@@ -22,13 +22,13 @@
 //! ```
 
 use h1::Event;
-use h1_benches::{answer_204, answer_204_wire, hyper_way, read_buffer, warm_server_with_names, BROWSER_GET};
+use h1_benches::{answer_204, answer_204_wire, hyper_way, read_buffer, warm_server_after, BROWSER_GET};
 
 const ROUNDS: usize = 1000;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "h1".into());
-    let (mut conn, mut names) = warm_server_with_names(h1::Config::default(), BROWSER_GET);
+    let mut conn = warm_server_after(h1::Config::default(), BROWSER_GET);
     let mut fields = 0;
     for _ in 0..ROUNDS {
         let buf = read_buffer(BROWSER_GET);
@@ -46,11 +46,7 @@ fn main() {
             "h1" => {
                 conn.receive_buf(buf).expect("input");
                 let n = match conn.poll_event().expect("valid") {
-                    Event::Request(head) => head
-                        .into_request_with(&mut names)
-                        .expect("converts")
-                        .headers()
-                        .len(),
+                    Event::Request(head) => conn.http_request(head).expect("converts").headers().len(),
                     other => panic!("{other:?}"),
                 };
                 while !matches!(conn.poll_event().expect("valid"), Event::Paused) {}

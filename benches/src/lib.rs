@@ -6,11 +6,11 @@
 //! This library holds what they share and what needs no dev-dependency:
 //! the inputs (the same bytes for every contender), [`hyper_way`] (the head
 //! built the way hyper builds it, from httparse output), and helpers that
-//! put an `h1` connection (and the [`NameCache`] its driver keeps) in a
+//! put an `h1` connection in a
 //! known state.
 
 use bytes::{Bytes, BytesMut};
-use h1::{Connection, Event, NameCache, ResponseHead, Role};
+use h1::{Connection, Event, ResponseHead, Role};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 
@@ -142,27 +142,18 @@ pub fn warm_server(config: h1::Config) -> Connection {
 }
 
 /// [`warm_server`], having served `previous` (a request without a body)
-/// twice: the steady state of a keep-alive client that sends the same
-/// fields on each request, as browsers and load generators do.
+/// twice, building the `http::Request` of each head as a driver does
+/// ([`Connection::http_request`]): the steady state of a keep-alive client
+/// that sends the same fields on each request, as browsers and load
+/// generators do (from its second head on, the connection reuses the field
+/// names of the previous head where they recur at the same place).
 pub fn warm_server_after(config: h1::Config, previous: &[u8]) -> Connection {
-    warm_server_with_names(config, previous).0
-}
-
-/// [`warm_server_after`], with the [`NameCache`] a driver keeps for the
-/// connection, having built the `http::Request` of each warm-up head: from
-/// its second head on, a cache reuses the field names of the previous head
-/// where they recur at the same place.
-pub fn warm_server_with_names(config: h1::Config, previous: &[u8]) -> (Connection, NameCache) {
     let mut conn = Connection::new(Role::Server, config);
-    let mut names = NameCache::default();
     for _ in 0..2 {
         conn.receive(previous).expect("warm-up request");
         loop {
             match conn.poll_event().expect("warm-up request parses") {
-                Event::Request(head) => drop(
-                    head.into_request_with(&mut names)
-                        .expect("warm-up request converts"),
-                ),
+                Event::Request(head) => drop(conn.http_request(head).expect("warm-up request converts")),
                 Event::End => break,
                 other => panic!("unexpected warm-up event {other:?}"),
             }
@@ -170,7 +161,7 @@ pub fn warm_server_with_names(config: h1::Config, previous: &[u8]) -> (Connectio
         answer_204(&mut conn);
         assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
     }
-    (conn, names)
+    conn
 }
 
 /// An empty `204` response, whole.
@@ -183,26 +174,17 @@ pub fn warm_client() -> Connection {
 }
 
 /// [`warm_client`], having received `previous` (a whole response, body
-/// included) to each of two GETs: the steady state of a server that sends
-/// the same fields on each response.
+/// included) to each of two GETs, building each `http::Response` as a
+/// driver does: the steady state of a server that sends the same fields on
+/// each response.
 pub fn warm_client_after(previous: &[u8]) -> Connection {
-    warm_client_with_names(previous).0
-}
-
-/// [`warm_client_after`], with the [`NameCache`] a driver keeps for the
-/// connection, having built the `http::Response` of each warm-up head.
-pub fn warm_client_with_names(previous: &[u8]) -> (Connection, NameCache) {
     let mut conn = Connection::new(Role::Client, h1::Config::default());
-    let mut names = NameCache::default();
     for _ in 0..2 {
         next_get(&mut conn);
         conn.receive(previous).expect("warm-up response");
         loop {
             match conn.poll_event().expect("warm-up response parses") {
-                Event::Response(head) => drop(
-                    head.into_response_with(&mut names)
-                        .expect("warm-up response converts"),
-                ),
+                Event::Response(head) => drop(conn.http_response(head).expect("warm-up response converts")),
                 Event::Data(_) => {}
                 Event::End => break,
                 other => panic!("unexpected warm-up event {other:?}"),
@@ -210,7 +192,7 @@ pub fn warm_client_with_names(previous: &[u8]) -> (Connection, NameCache) {
         }
     }
     next_get(&mut conn);
-    (conn, names)
+    conn
 }
 
 /// Client: sends the next `GET http://example.com/` and drops its output.

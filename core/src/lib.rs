@@ -21,7 +21,9 @@
 //! order, names in the case the peer sent, duplicates apart
 //! ([`FieldLines`]), backed by the received bytes without a copy. The
 //! `http` types are one call away ([`RequestHead::into_request`],
-//! [`ResponseHead::into_response`]), built only when asked. The same
+//! [`ResponseHead::into_response`], or for less on the connection that
+//! read the head, [`Connection::http_request`] and
+//! [`Connection::http_response`]), built only when asked. The same
 //! types are sent: a proxy forwards a received head with its field lines
 //! in their order and case, less the hop-by-hop fields
 //! ([`FieldLines::remove_hop_by_hop`]). `http::Request<()>` and
@@ -193,7 +195,6 @@ pub use conn::{Connection, OutgoingFields, OutgoingRequest, OutgoingResponse};
 pub use date::http_date;
 pub use error::{Error, Incomplete, LimitError, Misuse, ProtocolError};
 pub use event::{Event, ReasonPhrase};
-pub use head::convert::NameCache;
 pub use head::heads::{RequestHead, ResponseHead};
 pub use head::lines::{Field, FieldLines, Iter as FieldIter};
 pub use head::requested_upgrade;

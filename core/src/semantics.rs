@@ -53,22 +53,24 @@ impl<'a> Governing<'a> {
     /// Takes note of one field line; `name` in any case.
     #[inline]
     pub(crate) fn add(&mut self, name: &[u8], value: &'a [u8]) {
-        // The names that matter, told apart by length first.
+        // The names that matter, told apart by length and first letter, so
+        // that most fields cost one comparison of two bytes.
         let is = |want: &str| name.eq_ignore_ascii_case(want.as_bytes());
-        match name.len() {
-            2 if is("te") => {
+        let Some(&first) = name.first() else { return };
+        match (name.len(), first | 0x20) {
+            (2, b't') if is("te") => {
                 self.te = true;
                 self.te_chunked |= fields::list(value).any(|c| c.eq_ignore_ascii_case(b"chunked"));
             }
-            4 if is("host") => self.hosts.push(value),
-            4 if is("date") => self.date = true,
-            6 if is("expect") => {
+            (4, b'h') if is("host") => self.hosts.push(value),
+            (4, b'd') if is("date") => self.date = true,
+            (6, b'e') if is("expect") => {
                 self.expect_continue |= fields::list(value).any(|e| e.eq_ignore_ascii_case(b"100-continue"));
             }
-            7 if is("upgrade") => self.upgrade.push(value),
-            10 if is("connection") => self.connection.add(value),
-            14 if is("content-length") => self.content_length.push(value),
-            17 if is("transfer-encoding") => self.transfer_encoding.push(value),
+            (7, b'u') if is("upgrade") => self.upgrade.push(value),
+            (10, b'c') if is("connection") => self.connection.add(value),
+            (14, b'c') if is("content-length") => self.content_length.push(value),
+            (17, b't') if is("transfer-encoding") => self.transfer_encoding.push(value),
             _ => {}
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
-use h1::{Connection, Event, NameCache, Timer};
+use h1::{Connection, Event, Timer};
 
 use crate::{Error, Socket};
 
@@ -37,9 +37,6 @@ pub(crate) enum Step {
 pub(crate) struct Driver<IO> {
     pub(crate) io: IO,
     pub(crate) conn: Connection,
-    /// Field names kept from one head to the next, for the `http` types
-    /// handed out (a keep-alive peer repeats its fields).
-    pub(crate) names: NameCache,
     /// Bytes past `len()` are spare; `..len()` is zeroed space to read into.
     read_buf: BytesMut,
     /// The core's deadline being timed, and when it passes.
@@ -62,7 +59,6 @@ impl<IO: Read + Write + Socket> Driver<IO> {
         Driver {
             io,
             conn,
-            names: NameCache::default(),
             read_buf: BytesMut::new(),
             armed: None,
             base_timeout,

@@ -72,7 +72,7 @@ impl<IO: Read + Write + Socket> ServerConnection<IO> {
                     self.driver.reading_body = true;
                     self.driver.trailers = None;
                     self.head = Some(head.clone());
-                    return match head.into_request_with(&mut self.driver.names) {
+                    return match self.driver.conn.http_request(head) {
                         Ok(req) => Ok(Some(req)),
                         Err(e) => Err(self.answer_unconvertible(e)),
                     };

@@ -68,15 +68,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> ClientConnection<IO> {
     pub async fn read_response(&mut self) -> Result<Response<()>, Error> {
         loop {
             match self.driver.next_event().await? {
-                Some(Event::Informational(head)) => {
-                    return Ok(head.into_response_with(&mut self.driver.names)?)
-                }
+                Some(Event::Informational(head)) => return Ok(self.driver.conn.http_response(head)?),
                 Some(Event::Response(head)) => {
                     let switched = head.status() == StatusCode::SWITCHING_PROTOCOLS
                         || self.driver.conn.our_state() == State::SwitchedProtocol;
                     self.driver.reading_body = !switched;
                     self.driver.trailers = None;
-                    return Ok(head.into_response_with(&mut self.driver.names)?);
+                    return Ok(self.driver.conn.http_response(head)?);
                 }
                 Some(Event::Data(_) | Event::Trailers(_) | Event::End) => {}
                 Some(Event::Upgrade { leftover }) => self.driver.leftover = Some(leftover),

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use h1::http::HeaderMap;
-use h1::{Connection, Event, NameCache, Timer};
+use h1::{Connection, Event, Timer};
 
 use crate::rt::{self, AsyncRead, AsyncWrite, Sleep};
 use crate::Error;
@@ -25,9 +25,6 @@ const MAX_SLICES: usize = 16;
 pub(crate) struct Driver<IO> {
     pub(crate) io: IO,
     pub(crate) conn: Connection,
-    /// Field names kept from one head to the next, for the `http` types
-    /// handed out (a keep-alive peer repeats its fields).
-    pub(crate) names: NameCache,
     read_buf: BytesMut,
     /// The core's deadline being watched, and when it falls.
     armed: Option<(Timer, Instant)>,
@@ -47,7 +44,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Driver<IO> {
         Driver {
             io,
             conn,
-            names: NameCache::default(),
             read_buf: BytesMut::new(),
             armed: None,
             sleep: None,

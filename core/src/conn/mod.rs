@@ -16,6 +16,8 @@ use crate::body::encode::Encoder;
 use crate::body::Output;
 use crate::config::Config;
 use crate::error::Error;
+use crate::head::convert::Converter;
+use crate::head::heads::{RequestHead, ResponseHead};
 use crate::head::scan::Scanner;
 use state::{CloseReason, Machine, Role, State};
 use timer::{Timer, TimerKind};
@@ -63,6 +65,8 @@ pub struct Connection {
     /// The `Upgrade` event went out.
     upgrade_reported: bool,
     heads_received: u64,
+    /// What converting the heads read to `http` types reuses.
+    converter: Converter,
 
     // ---- sending
     /// Our current body, while our state is `SendBody`.
@@ -102,6 +106,7 @@ impl Connection {
             error: None,
             upgrade_reported: false,
             heads_received: 0,
+            converter: Converter::default(),
             encoder: None,
             output: Output::default(),
             held: None,
@@ -204,6 +209,23 @@ impl Connection {
     /// Client: requests sent whose response is not complete.
     pub fn requests_in_flight(&self) -> usize {
         self.machine.exchanges()
+    }
+
+    /// The head as an `http::Request<()>`, as
+    /// [`RequestHead::into_request`] makes it, for less when it is the
+    /// head this connection reported last: the connection knows where its
+    /// field lines lie, and reuses the field names of its previous heads
+    /// where they recur (a keep-alive peer repeats its fields), so that
+    /// they are neither looked up nor allocated again.
+    pub fn http_request(&mut self, head: RequestHead) -> Result<http::Request<()>, Error> {
+        self.converter.request(head)
+    }
+
+    /// The head as an `http::Response<()>`, as
+    /// [`ResponseHead::into_response`] makes it, for less when it is the
+    /// head this connection reported last (see [`http_request`](Self::http_request)).
+    pub fn http_response(&mut self, head: ResponseHead) -> Result<http::Response<()>, Error> {
+        self.converter.response(head)
     }
 
     /// Bytes received and held: not yet reported, or part of an

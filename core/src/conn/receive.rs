@@ -220,8 +220,9 @@ impl Connection {
             return self.response_head(raw, section).map_err(|e| self.fail(e));
         }
         let head = &mut self.buf[..section.end];
+        let index = &mut self.converter.index;
         let parsed = parse::check_request_line(head, section.start)
-            .and_then(|()| parse::request(head, section.start, section.fields, &self.config, false));
+            .and_then(|()| parse::request(head, section.start, section.fields, &self.config, false, index));
         match parsed {
             Ok(Some(parsed)) => Ok(self.request_head(parsed)),
             Ok(None) => unreachable!("the scanner found a whole head"),
@@ -246,7 +247,14 @@ impl Connection {
         // A head longer than the limit is the scanner's to decide: look no further.
         let window = &self.buf[..self.buf.len().min(limits.head_size)];
         let max_fields = limits.header_count.min(parse::STACK_FIELDS);
-        match parse::request(window, 0, max_fields, &self.config, true) {
+        match parse::request(
+            window,
+            0,
+            max_fields,
+            &self.config,
+            true,
+            &mut self.converter.index,
+        ) {
             Ok(Some(parsed)) => Ok(Some(self.request_head(parsed))),
             Ok(None) => Ok(None),
             Err(e) => Err(self.fail(e)),
@@ -257,6 +265,7 @@ impl Connection {
     fn request_head(&mut self, parsed: parse::ParsedRequest) -> Event {
         let head = self.buf.split_to(parsed.len).freeze();
         let (head, meaning) = parsed.into_head(head);
+        self.converter.index.seal(head.fields());
         self.heads_received += 1;
         let close = (!meaning.persists).then_some(if meaning.asked.http10 {
             CloseReason::Http10
@@ -276,7 +285,14 @@ impl Connection {
         let Some(exchange) = self.machine.answered() else {
             unreachable!("a response head is read only while a request waits for it")
         };
-        let (head, meaning) = parse::response(raw, section, &exchange.asked, &self.config)?;
+        let (head, meaning) = parse::response(
+            raw,
+            section,
+            &exchange.asked,
+            &self.config,
+            &mut self.converter.index,
+        )?;
+        self.converter.index.seal(head.fields());
         self.heads_received += 1;
         match meaning {
             ResponseMeaning::Informational => {

@@ -8,7 +8,7 @@ use std::ops::Range;
 use bytes::{BufMut, Bytes, BytesMut};
 use http::{Method, StatusCode, Version};
 
-use super::convert::{self, NameCache};
+use super::convert;
 use super::lines::FieldLines;
 use crate::error::Misuse;
 
@@ -17,9 +17,10 @@ use crate::error::Misuse;
 /// received bytes.
 ///
 /// Nothing is built for it but a few offsets; [`into_request`](Self::into_request)
-/// makes the `http::Request<()>` when one is wanted (a `HeaderMap`, a
-/// `Uri` and the field names and values, which costs about four times
-/// what reading the head did).
+/// (or [`Connection::http_request`](crate::Connection::http_request))
+/// makes the `http::Request<()>` when one is wanted: a `HeaderMap`, a
+/// `Uri` and the field names and values, which costs more than reading
+/// the head did.
 ///
 /// A head can also be built to send, or a received one changed and sent
 /// on (a proxy's way): see [`Connection::send_request`](crate::Connection::send_request).
@@ -124,15 +125,12 @@ impl RequestHead {
     /// as a `HeaderMap` (names lowercased, values shared). Fails only
     /// where the `http` types are narrower than HTTP (a target longer
     /// than 65,534 bytes, a name longer than 65,535).
+    ///
+    /// [`Connection::http_request`](crate::Connection::http_request) does
+    /// the same for the head the connection reported last, for less.
     pub fn into_request(self) -> Result<http::Request<()>, crate::Error> {
-        self.into_request_with(&mut NameCache::default())
-    }
-
-    /// [`into_request`](Self::into_request), reusing the field names the
-    /// cache kept from the connection's previous head: a keep-alive peer
-    /// that repeats its fields gets them built once per connection.
-    pub fn into_request_with(self, names: &mut NameCache) -> Result<http::Request<()>, crate::Error> {
-        convert::request(self, names)
+        let headers = convert::header_map(self.fields(), self.fields().iter(), None)?;
+        convert::request(self, headers)
     }
 
     /// The target's bytes, shared (for a `Uri` without a copy).
@@ -244,13 +242,12 @@ impl ResponseHead {
     /// fields as a `HeaderMap`, and the reason phrase as a
     /// [`ReasonPhrase`](crate::ReasonPhrase) extension when it differs
     /// from the status code's canonical one.
+    ///
+    /// [`Connection::http_response`](crate::Connection::http_response)
+    /// does the same for the head the connection reported last, for less.
     pub fn into_response(self) -> Result<http::Response<()>, crate::Error> {
-        self.into_response_with(&mut NameCache::default())
-    }
-
-    /// [`into_response`](Self::into_response), reusing the names the cache kept.
-    pub fn into_response_with(self, names: &mut NameCache) -> Result<http::Response<()>, crate::Error> {
-        convert::response(self, names)
+        let headers = convert::header_map(self.fields(), self.fields().iter(), None)?;
+        convert::response(self, headers)
     }
 
     /// The reason phrase's bytes, shared.

@@ -191,14 +191,20 @@ impl FieldLines {
 
     /// A `Bytes` for `part`, a slice of these lines' bytes, without a copy.
     pub(crate) fn share(&self, part: &[u8]) -> Bytes {
-        self.bytes.slice_ref(part)
+        let from = part.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        self.bytes.slice(from..from + part.len())
     }
 
     /// The fields as an `http` header map (names lowercased, values as
     /// slices of the received bytes). Fails only where the `http` types
     /// are narrower than HTTP: a name or value longer than they hold.
     pub fn to_header_map(&self) -> Result<HeaderMap, crate::Error> {
-        super::convert::header_map(self, None)
+        super::convert::header_map(self, self.iter(), None)
+    }
+
+    /// The bytes the lines are read from.
+    pub(crate) fn bytes(&self) -> &Bytes {
+        &self.bytes
     }
 }
 
@@ -254,6 +260,10 @@ pub struct Field<'a> {
 }
 
 impl<'a> Field<'a> {
+    pub(crate) fn new(name: &'a [u8], value: &'a [u8]) -> Self {
+        Field { name, value }
+    }
+
     /// The name, in the case it was sent.
     pub fn name(&self) -> &'a [u8] {
         self.name
@@ -294,14 +304,20 @@ impl<'a> Iterator for Iter<'a> {
         if matches!(bytes.first(), None | Some(b'\r' | b'\n')) {
             return None;
         }
-        let colon = bytes.iter().position(|&b| b == b':').unwrap_or(bytes.len());
-        let after = bytes.get(colon + 1..).unwrap_or_default();
-        let lf = find_lf(after).unwrap_or(after.len());
-        let value = after[..lf].strip_suffix(b"\r").unwrap_or(&after[..lf]);
+        let colon = find_byte::<b':'>(bytes).unwrap_or(bytes.len());
+        let mut after = bytes.get(colon + 1..).unwrap_or_default();
+        while let [b' ' | b'\t', rest @ ..] = after {
+            after = rest;
+        }
+        let lf = find_byte::<b'\n'>(after).unwrap_or(after.len());
+        let mut value = &after[..lf];
+        while let [rest @ .., b' ' | b'\t' | b'\r'] = value {
+            value = rest;
+        }
         self.rest = after.get(lf + 1..).unwrap_or_default();
         Some(Field {
             name: &bytes[..colon],
-            value: trim_ows(value),
+            value,
         })
     }
 }
@@ -326,24 +342,24 @@ fn split_line(line: &[u8]) -> Field<'_> {
     }
 }
 
-/// Index of the first LF in `bytes`, eight bytes at a time.
+/// Index of the first `B` in `bytes`, eight bytes at a time.
 #[inline]
-fn find_lf(bytes: &[u8]) -> Option<usize> {
+fn find_byte<const B: u8>(bytes: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    const LF: u64 = LO * b'\n' as u64;
+    let pattern = LO * u64::from(B);
     let mut i = 0;
     while i + 8 <= bytes.len() {
         let mut word = [0u8; 8];
         word.copy_from_slice(&bytes[i..i + 8]);
-        let x = u64::from_le_bytes(word) ^ LF;
+        let x = u64::from_le_bytes(word) ^ pattern;
         let zero = x.wrapping_sub(LO) & !x & HI;
         if zero != 0 {
             return Some(i + (zero.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    bytes[i..].iter().position(|&b| b == b'\n').map(|j| i + j)
+    bytes[i..].iter().position(|&b| b == B).map(|j| i + j)
 }
 
 /// `field-value` bytes (RFC 9110 section 5.5): visible characters,
@@ -381,13 +397,23 @@ mod tests {
     }
 
     #[test]
-    fn lf_search_agrees_with_a_plain_search() {
+    fn byte_search_agrees_with_a_plain_search() {
         for n in 0..40 {
             let mut v: Vec<u8> = (0..n).map(|i| (i as u8).wrapping_mul(37) | 0x80).collect();
-            assert_eq!(find_lf(&v), None);
+            assert_eq!(find_byte::<b'\n'>(&v), None);
             for at in 0..n {
                 v[at] = b'\n';
-                assert_eq!(find_lf(&v), v.iter().position(|&b| b == b'\n'), "{n} {at}");
+                assert_eq!(
+                    find_byte::<b'\n'>(&v),
+                    v.iter().position(|&b| b == b'\n'),
+                    "{n} {at}"
+                );
+                v[at] = b':';
+                assert_eq!(
+                    find_byte::<b':'>(&v),
+                    v.iter().position(|&b| b == b':'),
+                    "{n} {at}"
+                );
                 v[at] = b'\x8a';
             }
         }

@@ -8,6 +8,7 @@ use std::ops::Range;
 use bytes::{Bytes, BytesMut};
 use http::{StatusCode, Version};
 
+use super::convert::FieldIndex;
 use super::fields;
 use super::heads::{RequestHead, ResponseHead};
 use super::lines::FieldLines;
@@ -63,6 +64,7 @@ pub(crate) fn request(
     max_fields: usize,
     config: &Config,
     whole: bool,
+    index: &mut FieldIndex,
 ) -> Result<Option<ParsedRequest>, Error> {
     let mut stack = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_FIELDS];
     let mut heap = Vec::new();
@@ -96,7 +98,7 @@ pub(crate) fn request(
         return Err(ProtocolError::InvalidTarget.into());
     };
     let http10 = minor == 0;
-    let gov = Governing::of(parsed.headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+    let gov = governing(parsed.headers, &at, fields_at, len, index);
     let reading = Reading {
         identical_lengths: config.lenient.identical_content_lengths,
         body_size: config.limits.body_size,
@@ -117,6 +119,25 @@ pub(crate) fn request(
         crlf: !config.lenient.bare_lf || !has_bare_lf(&head[..len]),
         meaning,
     }))
+}
+
+/// The governing fields of a head's field lines, in one pass that also
+/// indexes where each line lies (from `fields_at`, where the lines start).
+fn governing<'h>(
+    fields: &[httparse::Header<'h>],
+    at: &impl Fn(&[u8]) -> Range<usize>,
+    fields_at: usize,
+    head_len: usize,
+    index: &mut FieldIndex,
+) -> Governing<'h> {
+    index.start(fields.len(), head_len);
+    let mut gov = Governing::default();
+    for field in fields {
+        let name = field.name.as_bytes();
+        gov.add(name, field.value);
+        index.push(at(name), at(field.value), fields_at);
+    }
+    gov
 }
 
 /// Offsets into `base` of slices borrowed from it.
@@ -233,6 +254,7 @@ pub(crate) fn response(
     section: Section,
     asked: &Asked,
     config: &Config,
+    index: &mut FieldIndex,
 ) -> Result<(ResponseHead, ResponseMeaning), Error> {
     let line_len = first_line(&buf).len();
     if line_len < 8 {
@@ -252,6 +274,7 @@ pub(crate) fn response(
         unfold(&mut buf[fields_at.min(end)..]);
     }
     let head = buf.freeze();
+    let fields_at = line_len + if head.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     let (status, http10, meaning, fields) = {
         let mut slots: smallvec::SmallVec<[httparse::Header<'_>; 16]> =
             smallvec::SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
@@ -266,7 +289,7 @@ pub(crate) fn response(
         };
         let status = StatusCode::from_u16(code).map_err(|_| ProtocolError::InvalidStatusLine)?;
         let http10 = minor == 0;
-        let gov = Governing::of(parsed.headers.iter().map(|h| (h.name.as_bytes(), h.value)));
+        let gov = governing(parsed.headers, &offsets(&head), fields_at, head.len(), index);
         let reading = Reading {
             identical_lengths: config.lenient.identical_content_lengths,
             body_size: config.limits.body_size,
@@ -274,7 +297,6 @@ pub(crate) fn response(
         let meaning = semantics::received_response(&gov, status, http10, asked, reading)?;
         (status, http10, meaning, parsed.headers.len())
     };
-    let fields_at = line_len + if head.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
     let version = if http10 {
         Version::HTTP_10
