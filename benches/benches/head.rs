@@ -24,10 +24,9 @@
 //!   connection (from its second head on, it reuses the previous head's
 //!   field names where they recur): compare with `hyper_way` (target
 //!   ≤ 1.0×).
-//! - `h1_request_cold` (single heads): (b) on a connection and cache made
-//!   for each head outside the timing, so cold in cache (and, for the
-//!   browser-like GET, after small GETs: its field names are new to the
-//!   cache).
+//! - `h1_request_cold` (single heads): (b) on a connection made for each
+//!   head outside the timing, so cold in cache (and, for the browser-like
+//!   GET, after small GETs: its field names are new to the connection).
 //!
 //! Every line times each iteration on its own, inputs made before the
 //! clock starts and outputs dropped after it stops (the clock's own cost,

@@ -2,8 +2,8 @@
 //! hyper on the same inputs,
 //!
 //! 1. allocations per head through the core (a keep-alive connection up to
-//!    its head event, then the `http` head built with the connection's
-//!    connection, as the drivers do, and dropped) beside the head built the
+//!    its head event, then the `http` head built by the connection, as the
+//!    drivers do, and dropped) beside the head built the
 //!    hyper way (`h1_benches::hyper_way`); and up to the head event alone
 //!    (the wire view, no `http` types);
 //! 2. allocations per body chunk while the core decodes a chunked body;
@@ -113,7 +113,7 @@ fn heads() {
     println!("## Allocations per head (core, up to the head event, the `http` head built and dropped)\n");
     println!("| input | h1, steady state (after the same head) | h1, a new kind of head (after small GETs / 204s) | hyper way | h1 head event only, steady state |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    // Up to the head event; with a cache, the `http` head built from it too.
+    // Up to the head event; with `build`, the `http` head built from it too.
     let parse = |mut conn: Connection, bytes: &[u8], build: bool| {
         count(read_buffer(bytes), |buf| {
             conn.receive_buf(buf).expect("input");

@@ -5,9 +5,8 @@
 //! - `h1-head`: the core up to its request event (the `RequestHead`, a
 //!   view of the received bytes), on a fresh connection each time;
 //! - `h1`: on one warm keep-alive connection, the request event, then the
-//!   `http::Request<()>` built by the
-//!   connection (`Connection::http_request`, as the drivers do), and the empty `204`
-//!   answer (an `http::Response`);
+//!   `http::Request<()>` built by the connection (`Connection::http_request`,
+//!   as the drivers do), and the empty `204` answer (an `http::Response`);
 //! - `h1-wire`: the same connection, answered without building any `http`
 //!   type (the fields read from the `RequestHead`, the `204` a
 //!   `ResponseHead`);

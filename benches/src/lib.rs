@@ -6,8 +6,7 @@
 //! This library holds what they share and what needs no dev-dependency:
 //! the inputs (the same bytes for every contender), [`hyper_way`] (the head
 //! built the way hyper builds it, from httparse output), and helpers that
-//! put an `h1` connection in a
-//! known state.
+//! put an `h1` connection in a known state.
 
 use bytes::{Bytes, BytesMut};
 use h1::{Connection, Event, ResponseHead, Role};
