@@ -250,6 +250,19 @@ impl Connection {
         })
     }
 
+    /// After a send moved the states on: the deadline, and the reader,
+    /// which stops when our message ended the peer's (a response that
+    /// closes the connection ends the request body it did not wait for).
+    fn after_send(&mut self) {
+        self.refresh_timer();
+        if !matches!(
+            self.their_state(),
+            State::Idle | State::SendResponse | State::SendBody
+        ) {
+            self.reader = Reader::Idle;
+        }
+    }
+
     /// Which deadline applies in the current states; a new id for a new one.
     fn refresh_timer(&mut self) {
         let idle = |s: State| s == State::Idle;

@@ -92,10 +92,10 @@ impl Connection {
         // nothing to decide but its length, and nothing the timer depends
         // on changes (the head had begun before these bytes came). The
         // scanner's own first step, taken here, inline.
-        let theirs = self.their_state();
+        // (The reader is a head's only while their side is between
+        // messages or awaited: see `after_send`.)
         if let Reader::Head(scanner) = &mut self.reader {
-            let reading = matches!(theirs, State::Idle | State::SendResponse);
-            if reading && !self.eof && scanner.trickle(&self.buf, self.config.limits.head_size) {
+            if !self.eof && scanner.trickle(&self.buf, self.config.limits.head_size) {
                 return Ok(Event::NeedData);
             }
         }
@@ -106,8 +106,8 @@ impl Connection {
     fn poll_any_event(&mut self) -> Result<Event, Error> {
         // Body data plainly framed (most chunks of a chunked body): the
         // decoder's own first step, taken without the dispatch below.
-        let theirs = self.their_state();
-        if let (Reader::Body(decoder), State::SendBody) = (&mut self.reader, theirs) {
+        // (The reader is a body's only while their side sends one.)
+        if let Reader::Body(decoder) = &mut self.reader {
             if let Some(data) = decoder.plain_data(&mut self.buf, &self.config) {
                 return Ok(Event::Data(data));
             }

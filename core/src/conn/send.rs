@@ -283,7 +283,7 @@ impl Connection {
             self.held = Some(Output::default());
         }
         self.encoder = Some(encoder);
-        self.refresh_timer();
+        self.after_send();
         Ok(())
     }
 
@@ -398,7 +398,7 @@ impl Connection {
                 }
                 self.write_response_head(&view, lines_len, &[], title_case);
                 self.machine.apply(Role::Server, Input::Switch);
-                self.refresh_timer();
+                self.after_send();
                 return Ok(());
             }
             Outgoing::Final { declared, persists } => (declared, persists),
@@ -472,7 +472,7 @@ impl Connection {
         let accepted = self.machine.response(close);
         debug_assert!(accepted, "our side was SendResponse, or Idle answering an error");
         self.encoder = Some(encoder);
-        self.refresh_timer();
+        self.after_send();
         Ok(())
     }
 
@@ -595,7 +595,7 @@ impl Connection {
         encoder.end(trailers, self.config.title_case_names, out)?;
         self.encoder = None;
         self.machine.apply(self.role, Input::End);
-        self.refresh_timer();
+        self.after_send();
         Ok(())
     }
 

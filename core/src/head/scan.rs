@@ -119,16 +119,15 @@ impl Scanner {
     /// more cost per call. Otherwise changes nothing.
     #[inline]
     pub(crate) fn trickle(&mut self, buf: &[u8], max_len: usize) -> bool {
-        if self.lines == 0 || buf.len() > max_len {
+        let len = buf.len();
+        if self.lines == 0 || len > max_len || len <= self.pos || len - self.pos >= 8 {
             return false;
         }
-        match buf.get(self.pos..) {
-            Some(new) if new.len() < 8 && !new.iter().any(|&b| b == b'\r' || b == b'\n') => {
-                self.pos = buf.len();
-                true
-            }
-            _ => false,
+        if buf[self.pos..].iter().any(|&b| b == b'\r' || b == b'\n') {
+            return false;
         }
+        self.pos = len;
+        true
     }
 
     /// Whether nothing of a section has been scanned yet.
