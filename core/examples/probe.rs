@@ -145,15 +145,16 @@ fn main() -> ExitCode {
                 eprintln!("probe: bad method {m:?}");
                 return ExitCode::from(2);
             };
-            let uri = if method == Method::CONNECT {
-                "example.com:443"
+            // CONNECT names its authority, which Host repeats (RFC 9112 3.2).
+            let (uri, host) = if method == Method::CONNECT {
+                ("example.com:443", "example.com:443")
             } else {
-                "/"
+                ("/", "example.com")
             };
             let mut req = Request::builder()
                 .method(method)
                 .uri(uri)
-                .header(header::HOST, "example.com");
+                .header(header::HOST, host);
             if let (0, Some(token)) = (i, &args.upgrade) {
                 req = req
                     .header(header::CONNECTION, "upgrade")

@@ -389,7 +389,9 @@ impl fmt::Display for Misuse {
             Misuse::ConnectWithoutAuthority => f.write_str("CONNECT needs host:port"),
             Misuse::InvalidTarget => f.write_str("request-target not in a form its method takes"),
             Misuse::InvalidMethod => f.write_str("method is not a token"),
-            Misuse::InvalidHost => f.write_str("host must be one uri-host[:port]"),
+            Misuse::InvalidHost => {
+                f.write_str("host must be one uri-host[:port], the target's authority when it names one")
+            }
             Misuse::InformationalToHttp10 => f.write_str("1xx response to an HTTP/1.0 client"),
             Misuse::SwitchNotRequested => f.write_str("101 to a request that did not ask to upgrade"),
             Misuse::SwitchBeforeRequestBody => {

@@ -84,9 +84,14 @@ impl<'a> Governing<'a> {
         gov
     }
 
-    /// The protocols the Upgrade fields list, in order.
+    /// The protocols the Upgrade fields list, in order; an element that is
+    /// not a protocol (`token [ "/" token ]`, RFC 9110 section 7.8) names
+    /// none.
     fn upgrade_protocols(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
-        self.upgrade.iter().flat_map(|v| fields::list(v))
+        self.upgrade
+            .iter()
+            .flat_map(|v| fields::list(v))
+            .filter(|p| is_protocol(p))
     }
 
     /// The protocol a request proposes to switch to (RFC 9110 section
@@ -307,6 +312,11 @@ pub(crate) fn received_response(
     })
 }
 
+/// `protocol = protocol-name [ "/" protocol-version ]`, both tokens.
+fn is_protocol(p: &[u8]) -> bool {
+    p.splitn(2, |&b| b == b'/').all(fields::is_token)
+}
+
 /// Whether a 101's Upgrade lists only protocols the request offered
 /// (RFC 9110 section 7.8: a server MUST NOT switch to another, and must
 /// say which it switches to).
@@ -314,8 +324,9 @@ fn offered(asked: &Asked, gov: &Governing<'_>) -> bool {
     let Some(offer) = &asked.upgrade else {
         return false;
     };
-    let mut chosen = gov.upgrade_protocols().peekable();
-    chosen.peek().is_some() && chosen.all(|p| fields::list(offer).any(|o| o.eq_ignore_ascii_case(p)))
+    let mut chosen = gov.upgrade.iter().flat_map(|v| fields::list(v)).peekable();
+    chosen.peek().is_some()
+        && chosen.all(|p| is_protocol(p) && fields::list(offer).any(|o| o.eq_ignore_ascii_case(p)))
 }
 
 /// A request we send: what it asks, and the framing its fields declare
@@ -685,6 +696,12 @@ mod tests {
         assert_eq!(
             up(&[("connection", "upgrade"), ("upgrade", "websocket")], true),
             None
-        );
+        ); // Only protocols: a quoted or otherwise invalid element names none.
+        let bad = [("connection", "upgrade"), ("upgrade", "Up\""), ("upgrade", "")];
+        assert_eq!(up(&bad, false), None);
+        let mixed = [("connection", "upgrade"), ("upgrade", "a b, h2c")];
+        assert_eq!(up(&mixed, false), Some(&b"h2c"[..]));
+        let versioned = [("connection", "upgrade"), ("upgrade", "HTTP/2.0")];
+        assert_eq!(up(&versioned, false), Some(&b"HTTP/2.0"[..]));
     }
 }
