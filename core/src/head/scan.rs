@@ -120,11 +120,14 @@ impl Scanner {
     #[inline]
     pub(crate) fn trickle(&mut self, buf: &[u8], max_len: usize) -> bool {
         let len = buf.len();
-        if self.lines == 0 || len > max_len || len <= self.pos || len - self.pos >= 8 {
+        // 1 to 7 new bytes (the subtraction wraps when there are none).
+        if len.wrapping_sub(self.pos).wrapping_sub(1) >= 7 || self.lines == 0 || len > max_len {
             return false;
         }
-        if buf[self.pos..].iter().any(|&b| b == b'\r' || b == b'\n') {
-            return false;
+        for &b in &buf[self.pos..] {
+            if b == b'\r' || b == b'\n' {
+                return false;
+            }
         }
         self.pos = len;
         true
