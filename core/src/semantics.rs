@@ -94,6 +94,16 @@ impl<'a> Governing<'a> {
             .filter(|p| is_protocol(p))
     }
 
+    /// The protocols a request offers to switch to, joined by commas,
+    /// when it proposes an upgrade (see [`upgrade_proposal`](Self::upgrade_proposal)):
+    /// what a 101 may name.
+    fn upgrade_offer(&self, http10: bool) -> Option<Bytes> {
+        self.upgrade_proposal(http10)?;
+        Some(Bytes::from(
+            self.upgrade_protocols().collect::<Vec<_>>().join(&b", "[..]),
+        ))
+    }
+
     /// The protocol a request proposes to switch to (RFC 9110 section
     /// 7.8): the first element of its Upgrade field, when the request is
     /// HTTP/1.1 and its Connection field has the `upgrade` option (an
@@ -152,7 +162,7 @@ pub(crate) struct Asked {
     /// The request is CONNECT: a 2xx answer makes a tunnel.
     pub connect: bool,
     /// The request proposes an upgrade: the protocols its Upgrade field
-    /// offered (the field's values joined by commas).
+    /// offered (those that are protocols, joined by commas).
     pub upgrade: Option<Bytes>,
     /// The request is HTTP/1.0.
     pub http10: bool,
@@ -211,7 +221,6 @@ pub(crate) fn received_request(
     gov: &Governing<'_>,
     method: &[u8],
     form: TargetForm,
-    upgrade_value: impl FnOnce() -> Bytes,
     http10: bool,
     reading: Reading,
 ) -> Result<RequestMeaning, crate::Error> {
@@ -239,7 +248,7 @@ pub(crate) fn received_request(
         None => Framing::Length(0),
     };
     within_body_size(framing, reading.body_size)?;
-    let upgrade = gov.upgrade_proposal(http10).map(|_| upgrade_value());
+    let upgrade = gov.upgrade_offer(http10);
     Ok(RequestMeaning {
         asked: Asked {
             head: method == b"HEAD",
@@ -335,7 +344,6 @@ pub(crate) fn outgoing_request(
     gov: &Governing<'_>,
     method: &Method,
     http10: bool,
-    upgrade_value: impl FnOnce() -> Bytes,
 ) -> Result<(Asked, Option<Framing>, bool), Misuse> {
     let framing = gov.declared(http10, false, false).map_err(misuse)?;
     if framing == Some(Framing::CloseDelimited) {
@@ -363,7 +371,7 @@ pub(crate) fn outgoing_request(
         // RFC 9110 section 10.1.1: MUST NOT without content.
         return Err(Misuse::ExpectWithoutContent);
     }
-    let upgrade = gov.upgrade_proposal(http10).map(|_| upgrade_value());
+    let upgrade = gov.upgrade_offer(http10);
     let asked = Asked {
         head: method == Method::HEAD,
         connect,

@@ -148,5 +148,26 @@ fn upgrade_elements_that_are_not_protocols() {
     let mut res = h1::ResponseHead::new(h1::http::StatusCode::SWITCHING_PROTOCOLS);
     res.fields_mut().append("upgrade", &token).expect("valid");
     res.fields_mut().append("connection", "upgrade").expect("valid");
-    conn.send_response(res).expect("the protocol requested_upgrade names is one the 101 may name");
+    conn.send_response(res)
+        .expect("the protocol requested_upgrade names is one the 101 may name");
+}
+
+/// `server_bytes`: an Upgrade line with an unbalanced quote before one that
+/// names a protocol. The offer kept for the 101 was the lines joined and
+/// read again, where the quote swallowed the protocol that
+/// `requested_upgrade` named: the offer is now the protocols themselves.
+#[test]
+fn an_unbalanced_quote_does_not_hide_a_later_protocol() {
+    let mut conn = h1::Connection::server();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: webs\"x, y\r\nUpgrade: a\tb\r\nUpgrade: websd\r\n\r\n")
+        .expect("input");
+    let Ok(h1::Event::Request(head)) = conn.poll_event() else {
+        panic!("a request")
+    };
+    assert_eq!(head.requested_upgrade(), Some(&b"websd"[..]));
+    while !matches!(conn.poll_event(), Ok(h1::Event::Paused)) {}
+    let mut res = h1::ResponseHead::new(h1::http::StatusCode::SWITCHING_PROTOCOLS);
+    res.fields_mut().append("upgrade", "websd").expect("valid");
+    res.fields_mut().append("connection", "upgrade").expect("valid");
+    conn.send_response(res).expect("a 101 to the protocol offered");
 }

@@ -248,8 +248,7 @@ impl Connection {
         let http10 = view.version == Version::HTTP_10;
         let (gov, lines_len) = scan_fields(view.fields)?;
         let host = self.request_host(&view, &gov, http10)?;
-        let upgrade_value = || Bytes::from(gov.upgrade.join(&b", "[..]));
-        let (asked, framing, persists) = semantics::outgoing_request(&gov, &method, http10, upgrade_value)?;
+        let (asked, framing, persists) = semantics::outgoing_request(&gov, &method, http10)?;
         let encoder = match framing {
             Some(Framing::Length(n)) => Encoder::Length {
                 declared: n,

@@ -103,7 +103,7 @@ pub(crate) fn request(
         identical_lengths: config.lenient.identical_content_lengths,
         body_size: config.limits.body_size,
     };
-    let meaning = semantics::received_request(&gov, method, form, || joined(&gov.upgrade), http10, reading)?;
+    let meaning = semantics::received_request(&gov, method, form, http10, reading)?;
     Ok(Some(ParsedRequest {
         len: start + len,
         start,
@@ -147,11 +147,6 @@ fn offsets(base: &[u8]) -> impl Fn(&[u8]) -> Range<usize> {
         let from = s.as_ptr() as usize - start;
         from..from + s.len()
     }
-}
-
-/// The values of a field's lines, joined by commas (RFC 9110 section 5.3).
-fn joined(values: &[&[u8]]) -> Bytes {
-    Bytes::from(values.join(&b", "[..]))
 }
 
 /// Whether a head httparse accepted also meets what httparse leaves to its
