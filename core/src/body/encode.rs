@@ -2,8 +2,6 @@
 //! the caller hands in are queued as they are, never copied, unless they
 //! are short enough to go next to their framing (see [`Output`]).
 
-use std::fmt::Write as _;
-
 use bytes::Bytes;
 
 use super::Output;
@@ -39,7 +37,10 @@ impl Encoder {
                 *remaining -= n;
             }
             Encoder::Chunked => {
-                let _ = write!(out.tail(), "{:x}\r\n", data.len());
+                let mut digits = [0u8; 16];
+                let tail = out.tail();
+                tail.extend_from_slice(encode::hex(data.len() as u64, &mut digits));
+                tail.extend_from_slice(b"\r\n");
             }
             Encoder::CloseDelimited => {}
         }

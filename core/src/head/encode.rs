@@ -2,7 +2,7 @@
 //! (with [`semantics`](crate::semantics)); these functions serialize, and
 //! refuse only what cannot be serialized.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use http::{HeaderMap, StatusCode};
 
 use super::lines::FieldLines;
@@ -54,14 +54,28 @@ pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
+/// `n` in lowercase hexadecimal, written into the end of `buf` (a chunk
+/// size).
+pub(crate) fn hex(mut n: u64, buf: &mut [u8; 16]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b"0123456789abcdef"[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
 /// Writes `method SP target SP version CRLF`, the target in two pieces.
 pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], rest: &[u8], http10: bool) {
     dst.reserve(method.len() + target.len() + rest.len() + 12);
-    dst.put_slice(method);
-    dst.put_u8(b' ');
-    dst.put_slice(target);
-    dst.put_slice(rest);
-    dst.put_slice(if http10 {
+    dst.extend_from_slice(method);
+    dst.extend_from_slice(&[b' ']);
+    dst.extend_from_slice(target);
+    dst.extend_from_slice(rest);
+    dst.extend_from_slice(if http10 {
         b" HTTP/1.0\r\n"
     } else {
         b" HTTP/1.1\r\n"
@@ -71,11 +85,11 @@ pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], res
 /// Writes `HTTP/1.1 SP code SP reason CRLF`.
 pub(crate) fn status_line(dst: &mut BytesMut, status: StatusCode, reason: &[u8]) {
     dst.reserve(15 + reason.len());
-    dst.put_slice(b"HTTP/1.1 ");
-    dst.put_slice(status.as_str().as_bytes());
-    dst.put_u8(b' ');
-    dst.put_slice(reason);
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(b"HTTP/1.1 ");
+    dst.extend_from_slice(status.as_str().as_bytes());
+    dst.extend_from_slice(&[b' ']);
+    dst.extend_from_slice(reason);
+    dst.extend_from_slice(b"\r\n");
 }
 
 /// The bytes of one field line, `name: value` and its CRLF.
@@ -107,7 +121,7 @@ pub(crate) fn fields(
     }
     match fields {
         FieldsRef::Lines(lines) => match lines.wire() {
-            Some(wire) => dst.put_slice(wire),
+            Some(wire) => dst.extend_from_slice(wire),
             None => {
                 for f in lines {
                     field(dst, f.name(), f.value(), false);
@@ -123,7 +137,7 @@ pub(crate) fn fields(
     for (name, value) in trailing {
         field(dst, name, value, title_case);
     }
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(b"\r\n");
 }
 
 #[inline]
@@ -131,15 +145,15 @@ fn field(dst: &mut BytesMut, name: &[u8], value: &[u8], title_case: bool) {
     if title_case {
         let mut upper = true;
         for &b in name {
-            dst.put_u8(if upper { b.to_ascii_uppercase() } else { b });
+            dst.extend_from_slice(&[if upper { b.to_ascii_uppercase() } else { b }]);
             upper = b == b'-';
         }
     } else {
-        dst.put_slice(name);
+        dst.extend_from_slice(name);
     }
-    dst.put_slice(b": ");
-    dst.put_slice(value);
-    dst.put_slice(b"\r\n");
+    dst.extend_from_slice(b": ");
+    dst.extend_from_slice(value);
+    dst.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -153,6 +167,14 @@ mod tests {
         field(&mut dst, b"x-a--b", b"", true);
         field(&mut dst, b"te", b"trailers", false);
         assert_eq!(&dst[..], b"Content-Length: 5\r\nX-A--B: \r\nte: trailers\r\n");
+    }
+
+    #[test]
+    fn hexadecimals() {
+        let mut buf = [0u8; 16];
+        for n in [0, 9, 10, 255, 4096, u64::MAX] {
+            assert_eq!(hex(n, &mut buf), format!("{n:x}").as_bytes());
+        }
     }
 
     #[test]

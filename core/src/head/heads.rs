@@ -5,7 +5,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http::{Method, StatusCode, Version};
 
 use super::convert;
@@ -42,9 +42,9 @@ impl RequestHead {
     pub fn new(method: Method, target: impl AsRef<[u8]>) -> Self {
         let (method, target) = (method.as_str().as_bytes(), target.as_ref());
         let mut line = BytesMut::with_capacity(method.len() + target.len() + 1);
-        line.put_slice(method);
-        line.put_u8(b' ');
-        line.put_slice(target);
+        line.extend_from_slice(method);
+        line.extend_from_slice(&[b' ']);
+        line.extend_from_slice(target);
         let len = line.len();
         RequestHead {
             line: line.freeze(),

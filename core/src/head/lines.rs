@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 
 use super::fields::{is_token, trim_ows};
@@ -106,10 +106,10 @@ impl FieldLines {
         }
         let mut buf = self.edit(|_| true);
         buf.reserve(name.len() + value.len() + 4);
-        buf.put_slice(name);
-        buf.put_slice(b": ");
-        buf.put_slice(value);
-        buf.put_slice(b"\r\n");
+        buf.extend_from_slice(name);
+        buf.extend_from_slice(b": ");
+        buf.extend_from_slice(value);
+        buf.extend_from_slice(b"\r\n");
         self.len += 1;
         self.bytes = buf.freeze();
         Ok(())
@@ -156,8 +156,8 @@ impl FieldLines {
         for line in self.raw_lines() {
             let field = split_line(line);
             if keep(&field) {
-                out.put_slice(line);
-                out.put_slice(b"\r\n");
+                out.extend_from_slice(line);
+                out.extend_from_slice(b"\r\n");
             }
         }
         self.crlf = true;
@@ -214,10 +214,10 @@ impl From<&HeaderMap> for FieldLines {
     fn from(map: &HeaderMap) -> Self {
         let mut buf = BytesMut::new();
         for (name, value) in map {
-            buf.put_slice(name.as_str().as_bytes());
-            buf.put_slice(b": ");
-            buf.put_slice(value.as_bytes());
-            buf.put_slice(b"\r\n");
+            buf.extend_from_slice(name.as_str().as_bytes());
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(value.as_bytes());
+            buf.extend_from_slice(b"\r\n");
         }
         FieldLines {
             bytes: buf.freeze(),
