@@ -159,6 +159,19 @@ impl Connection {
 
     /// Why the connection will close after the current exchange, once that
     /// is known; `None` while it persists.
+    ///
+    /// This is known early: a request that says `connection: close` sets
+    /// it as soon as its head is read, while the connection still has the
+    /// request's body to read and its response to send. Whether to close
+    /// *now* (once the output is written) is
+    /// [`is_close_wanted`](Self::is_close_wanted). A server that answers
+    /// while the request body is still arriving (and has not read it) keeps
+    /// the connection when its response persists: the rest of the body is
+    /// still read (a driver discards it) before the next request, and
+    /// `close_reason` stays `None`. When the response closes the connection
+    /// (or answered a `100-continue` request without asking for its body:
+    /// [`CloseReason::UnsentBody`]), the body is not read any further and
+    /// `is_close_wanted` holds once the response is complete.
     pub fn close_reason(&self) -> Option<CloseReason> {
         self.machine.close_reason()
     }
@@ -197,6 +210,13 @@ impl Connection {
                 .machine
                 .current()
                 .is_some_and(|x| x.asked.expect_continue && !x.continue_sent)
+    }
+
+    /// Client: whether the request body is held back, waiting for a
+    /// `100 Continue` (or its deadline, or a final response that drops
+    /// it): what `send_data` hands in is queued but not yet output.
+    pub fn is_continue_awaited(&self) -> bool {
+        self.held.is_some()
     }
 
     /// Whether the request being answered (server) or the last request
