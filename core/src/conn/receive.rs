@@ -263,8 +263,7 @@ impl Connection {
 
     /// Reports the request head `parsed` describes, at the buffer's start.
     fn request_head(&mut self, parsed: parse::ParsedRequest) -> Event {
-        let head = self.buf.split_to(parsed.len).freeze();
-        let (head, meaning) = parsed.into_head(head);
+        let (head, meaning) = parsed.into_head(&mut self.buf);
         self.converter.index.seal(head.fields());
         self.heads_received += 1;
         let close = (!meaning.persists).then_some(if meaning.asked.http10 {

@@ -44,14 +44,16 @@ fn split_unquoted(s: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
         let s = rest?;
         let mut i = 0;
         while i < s.len() {
-            match s[i] {
-                b'"' => i += quoted_string_len(&s[i..]).unwrap_or(s.len() - i),
-                b if b == sep => {
-                    rest = Some(&s[i + 1..]);
-                    return Some(&s[..i]);
-                }
-                _ => i += 1,
+            let b = s[i];
+            if b == sep {
+                rest = Some(&s[i + 1..]);
+                return Some(&s[..i]);
             }
+            i += if b == b'"' {
+                quoted_string_len(&s[i..]).unwrap_or(s.len() - i)
+            } else {
+                1
+            };
         }
         rest = None;
         Some(s)
@@ -207,14 +209,14 @@ impl ConnectionOptions {
     /// Adds the options of one Connection field value (case-insensitive).
     pub(crate) fn add(&mut self, value: &[u8]) {
         for token in list(value) {
-            if token.eq_ignore_ascii_case(b"close") {
-                self.close = true;
-            } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                self.keep_alive = true;
-            } else if token.eq_ignore_ascii_case(b"upgrade") {
-                self.upgrade = true;
-            } else if token.eq_ignore_ascii_case(b"te") {
-                self.te = true;
+            // Told apart by length first: most options are one of these.
+            let is = |want: &[u8]| token.eq_ignore_ascii_case(want);
+            match token.len() {
+                5 if is(b"close") => self.close = true,
+                10 if is(b"keep-alive") => self.keep_alive = true,
+                7 if is(b"upgrade") => self.upgrade = true,
+                2 if is(b"te") => self.te = true,
+                _ => {}
             }
         }
     }

@@ -5,7 +5,7 @@
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use http::{StatusCode, Version};
 
 use super::convert::FieldIndex;
@@ -40,10 +40,14 @@ pub(crate) struct ParsedRequest {
 }
 
 impl ParsedRequest {
-    /// The head, from `head` (the buffer's first `len` bytes).
-    pub(crate) fn into_head(self, head: Bytes) -> (RequestHead, RequestMeaning) {
-        let line = head.slice(self.start..self.start + self.fields_at);
-        let lines = FieldLines::received(head.slice(self.start + self.fields_at..), self.fields, self.crlf);
+    /// The head, taken off the front of `buf` (where it was parsed): its
+    /// request line and its field lines split off apart, each sharing the
+    /// buffer without a copy.
+    pub(crate) fn into_head(self, buf: &mut BytesMut) -> (RequestHead, RequestMeaning) {
+        buf.advance(self.start);
+        let line = buf.split_to(self.fields_at).freeze();
+        let fields = buf.split_to(self.len - self.start - self.fields_at).freeze();
+        let lines = FieldLines::received(fields, self.fields, self.crlf);
         (
             RequestHead::received(line, self.method, self.target, self.version, lines),
             self.meaning,
