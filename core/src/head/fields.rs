@@ -208,17 +208,28 @@ pub(crate) struct ConnectionOptions {
 impl ConnectionOptions {
     /// Adds the options of one Connection field value (case-insensitive).
     pub(crate) fn add(&mut self, value: &[u8]) {
-        for token in list(value) {
-            // Told apart by length first: most options are one of these.
-            let is = |want: &[u8]| token.eq_ignore_ascii_case(want);
-            match token.len() {
-                5 if is(b"close") => self.close = true,
-                10 if is(b"keep-alive") => self.keep_alive = true,
-                7 if is(b"upgrade") => self.upgrade = true,
-                2 if is(b"te") => self.te = true,
-                _ => {}
+        // The common value, one option alone, is its own list's only
+        // element: taken as it is, without splitting.
+        if !self.option(value) {
+            for token in list(value) {
+                self.option(token);
             }
         }
+    }
+
+    /// Notes `token` if it is an option that matters; whether it was.
+    #[inline]
+    fn option(&mut self, token: &[u8]) -> bool {
+        // Told apart by length first: most options are one of these.
+        let is = |want: &[u8]| token.eq_ignore_ascii_case(want);
+        match token.len() {
+            5 if is(b"close") => self.close = true,
+            10 if is(b"keep-alive") => self.keep_alive = true,
+            7 if is(b"upgrade") => self.upgrade = true,
+            2 if is(b"te") => self.te = true,
+            _ => return false,
+        }
+        true
     }
 
     /// Whether the connection persists after this message (RFC 9112
@@ -287,6 +298,31 @@ mod tests {
         ];
         for (values, want) in cases {
             assert_eq!(transfer_codings(values.iter().copied()), *want, "{values:?}");
+        }
+    }
+
+    /// A value that is one option alone is taken whole; the same as
+    /// reading it as a list.
+    #[test]
+    fn single_options_agree_with_the_list_reading() {
+        for value in [
+            "close",
+            "Keep-Alive",
+            "UPGRADE",
+            "te",
+            "close,",
+            "x",
+            "",
+            "keep-alive, close",
+            "tE",
+        ] {
+            let mut whole = ConnectionOptions::default();
+            whole.add(value.as_bytes());
+            let mut listed = ConnectionOptions::default();
+            for token in list(value.as_bytes()) {
+                listed.option(token);
+            }
+            assert_eq!(whole, listed, "{value}");
         }
     }
 
