@@ -61,7 +61,7 @@ fn is_plaintext<B>(req: &Request<B>) -> bool {
 pub async fn h1_plaintext<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) {
     let _ = h1_tokio::serve(io, h1::Config::default(), async |req, conn| {
         let mut res = Response::new(());
-        if is_plaintext(req) {
+        if is_plaintext(&req) {
             res.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             conn.send_full(res, Bytes::from_static(PLAINTEXT)).await

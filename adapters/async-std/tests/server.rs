@@ -146,7 +146,7 @@ async fn continue_sent_when_body_first_read<N: Net>() {
     let (go, wait) = smol::channel::bounded::<()>(1);
     let server = async {
         let io = N::accept(&listener).await;
-        let mut conn = ServerConnection::new(io);
+        let conn = ServerConnection::new(io);
         let req = conn.read_request().await.expect("read").expect("a request");
         assert_eq!(req.method(), Method::PUT);
         // No 100 before the body is asked for.
@@ -314,18 +314,23 @@ async fn upgrade_with_leftover_in_one_write<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |_req, conn| {
+        let served = serve(io, h1::Config::default(), async |req, conn| {
             let res = h1::http::Response::builder()
                 .status(StatusCode::SWITCHING_PROTOCOLS)
                 .header("upgrade", "echo")
                 .header("connection", "upgrade")
                 .body(())
                 .expect("response");
-            conn.send_response(res).await
+            conn.send_response(res).await?;
+            Ok::<_, h1_async_std::Error>(req)
         })
         .await
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("no upgrade")
         };
         assert_eq!(request.uri().path(), "/chat");
@@ -362,12 +367,17 @@ async fn connect_tunnel_echoes_raw_bytes<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |_req, conn| {
-            conn.send_response(h1::http::Response::new(())).await
+        let served = serve(io, h1::Config::default(), async |req, conn| {
+            conn.send_response(h1::http::Response::new(())).await?;
+            Ok::<_, h1_async_std::Error>(req)
         })
         .await
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("no switch")
         };
         assert_eq!(request.method(), Method::CONNECT);

@@ -3,14 +3,11 @@
 //!
 //! `cargo run --release -p h1-blocking --example echo -- [--addr HOST:PORT]`
 
-#[path = "../../common/echo.rs"]
-mod echo;
-
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 
-use echo::Route;
 use h1_blocking::{serve, Served};
+use h1_driver::echo::{self, Route};
 
 fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind(echo::addr_arg())?;
@@ -29,7 +26,7 @@ fn main() -> std::io::Result<()> {
 
 fn connection(socket: TcpStream) -> Result<(), h1_blocking::Error> {
     socket.set_nodelay(true)?;
-    let served = serve(socket, echo::config(), |req, conn| match echo::route(req) {
+    let served = serve(socket, echo::config(), |req, conn| match echo::route(&req) {
         Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)),
         Route::Connect => conn.send_response(echo::connect_response()),
         route => {
@@ -39,7 +36,7 @@ fn connection(socket: TcpStream) -> Result<(), h1_blocking::Error> {
                     body.extend_from_slice(&chunk);
                 }
             }
-            let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
+            let (res, payload) = echo::answer(&route, &req, &body, conn.trailers().as_ref());
             conn.send_full(res, payload)
         }
     })?;

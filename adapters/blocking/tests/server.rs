@@ -24,7 +24,7 @@ fn sized(body: &[u8]) -> Response<()> {
 fn describe(socket: TcpStream) -> Result<Served<TcpStream>, Error> {
     serve(socket, h1::Config::default(), |req, conn| {
         let mut body = Vec::new();
-        conn.body_reader().read_to_end(&mut body)?;
+        conn.body_receiver().read_to_end(&mut body)?;
         let text = format!(
             "{} {} {}",
             req.method(),
@@ -155,7 +155,7 @@ fn continue_is_sent_when_the_body_is_first_read() {
                 // Not before the handler asks for the body.
                 go_rx.lock().expect("lock").recv().expect("go");
                 let mut body = String::new();
-                conn.body_reader().read_to_string(&mut body)?;
+                conn.body_receiver().read_to_string(&mut body)?;
                 conn.send_response(sized(body.as_bytes()))?;
                 conn.send_data(body.into())?;
             } else {
@@ -198,8 +198,8 @@ fn trailers_both_ways() {
     let (addr, handle) = server(1, |socket| {
         serve(socket, h1::Config::default(), |_req, conn| {
             let mut body = Vec::new();
-            conn.body_reader().read_to_end(&mut body)?;
-            let got = conn.trailers().cloned().unwrap_or_default();
+            conn.body_receiver().read_to_end(&mut body)?;
+            let got = conn.trailers().unwrap_or_default();
             conn.send_response(Response::new(()))?;
             conn.send_data(body.into())?;
             let mut trailers = HeaderMap::new();
@@ -231,9 +231,11 @@ fn trailers_both_ways() {
 #[test]
 fn rejected_request_gets_its_status_then_eof() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |_req, _conn| {
-            panic!("no request is valid")
-        })
+        serve(
+            socket,
+            h1::Config::default(),
+            |_req, _conn| -> Result<(), Error> { panic!("no request is valid") },
+        )
     });
     let mut client = connect(addr);
     client
@@ -255,7 +257,7 @@ fn rejected_request_gets_its_status_then_eof() {
 #[test]
 fn unanswered_request_gets_500() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |_req, _conn| Ok(()))
+        serve(socket, h1::Config::default(), |_req, _conn| Ok::<_, Error>(()))
     });
     let mut client = connect(addr);
     client
@@ -278,10 +280,15 @@ fn upgrade_hands_over_the_socket_with_the_leftover_first() {
                 .header(header::UPGRADE, "raw")
                 .body(())
                 .expect("response");
-            conn.send_response(res)
+            conn.send_response(res)?;
+            Ok::<_, Error>(req)
         })
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("not upgraded")
         };
         assert_eq!(request.uri(), "/chat");
@@ -363,7 +370,7 @@ fn slow_head_gets_408_while_others_are_served() {
     let mut config = h1::Config::default();
     config.timeouts.head_read = Some(Duration::from_millis(200));
     let (addr, handle) = server(2, move |socket| -> Result<usize, Error> {
-        let mut conn = ServerConnection::with_config(socket, config.clone());
+        let conn = ServerConnection::with_config(socket, config.clone());
         let mut served = 0;
         while conn.read_request()?.is_some() {
             conn.send_response(sized(b"ok"))?;

@@ -179,10 +179,10 @@ macro_rules! both {
 
 /// A handler that answers each request with its own body: Content-Length
 /// framed when the request was, chunked (with the request's trailers)
-/// otherwise. Reads the body through [`ServerConnection::body_reader`].
+/// otherwise. Reads the body through [`ServerConnection::body_receiver`].
 pub async fn echo_body<IO>(
-    req: &h1::http::Request<()>,
-    conn: &mut h1_async_std::ServerConnection<IO>,
+    req: h1::http::Request<()>,
+    conn: h1_async_std::ServerConnection<IO>,
 ) -> Result<(), h1_async_std::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -190,7 +190,7 @@ where
     use h1::http::{header, Response};
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut body = Vec::new();
-    conn.body_reader().read_to_end(&mut body).await?;
+    conn.body_receiver().read_to_end(&mut body).await?;
     let mut res = Response::builder();
     res = if chunked {
         res.header(header::TRANSFER_ENCODING, "chunked")
@@ -201,7 +201,7 @@ where
     if !body.is_empty() {
         conn.send_data(body.into()).await?;
     }
-    match conn.trailers().cloned() {
+    match conn.trailers() {
         Some(trailers) => conn.send_trailers(trailers).await,
         None => conn.send_end().await,
     }
@@ -209,8 +209,8 @@ where
 
 /// A handler that answers with the request's path as a Content-Length body.
 pub async fn path_body<IO>(
-    req: &h1::http::Request<()>,
-    conn: &mut h1_async_std::ServerConnection<IO>,
+    req: h1::http::Request<()>,
+    conn: h1_async_std::ServerConnection<IO>,
 ) -> Result<(), h1_async_std::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,

@@ -1,11 +1,16 @@
-//! The runtime-independent half of the echo server of `shared/contracts.md`,
-//! included by each adapter's `echo` example (`#[path]`), so that the three
-//! servers behave identically: routing, the answers, and the JSON body.
+//! The echo server of the project's contract (`shared/contracts.md` in
+//! the repository), shared by every adapter's `echo` example so that they
+//! behave identically: routing, the answers, and the JSON body that
+//! describes the request as received. Useful as a test peer.
+//!
+//! [`handle`] is the whole handler for the async adapters' `serve`; the
+//! blocking adapter's example calls the same functions around its own
+//! connection type.
 
-#![allow(dead_code)] // each example uses the part its runtime needs
-
-use h1::bytes::Bytes;
+use bytes::Bytes;
 use h1::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version};
+
+use crate::{Error, ServerConnection, Transport};
 
 /// What the echo server does with a request.
 pub enum Route {
@@ -19,8 +24,10 @@ pub enum Route {
     Echo,
 }
 
+/// The body of `GET /plaintext`.
 pub const PLAINTEXT: &[u8] = b"Hello, World!";
 
+/// Where a request goes.
 pub fn route(req: &Request<()>) -> Route {
     if req.method() == Method::CONNECT {
         return Route::Connect;
@@ -53,6 +60,7 @@ pub fn answer(
     (res, payload)
 }
 
+/// The `101 Switching Protocols` to `token`.
 pub fn switch_response(token: &str) -> Response<()> {
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -62,6 +70,7 @@ pub fn switch_response(token: &str) -> Response<()> {
         .expect("token came from a header value")
 }
 
+/// The `200` that opens a CONNECT tunnel.
 pub fn connect_response() -> Response<()> {
     Response::new(())
 }
@@ -130,6 +139,7 @@ pub fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
+/// A field value without the whitespace around it.
 pub fn trim(v: &[u8]) -> &[u8] {
     let start = v.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(v.len());
     let end = v
@@ -152,27 +162,25 @@ pub fn addr_arg() -> String {
     "127.0.0.1:8080".to_string()
 }
 
-/// The echo server's handler for the async adapters' `serve`, the same text
-/// for each (their connection types differ, so it is a macro). Expands to
-/// an async closure; `echo` is this module as the example names it.
-#[allow(unused_macros)] // the blocking example has no async handler
-macro_rules! async_handler {
-    () => {
-        async |req, conn| match echo::route(req) {
-            echo::Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)).await,
-            echo::Route::Connect => conn.send_response(echo::connect_response()).await,
-            route => {
-                let mut body = Vec::new();
-                if matches!(route, echo::Route::Echo) {
-                    while let Some(chunk) = conn.read_body().await? {
-                        body.extend_from_slice(&chunk);
-                    }
+/// The echo server's handler for `serve`: the answer to one request.
+/// After a switch (upgrade or CONNECT) the caller echoes raw bytes on
+/// the handed-over socket.
+pub async fn handle<IO: Unpin, Rt: Transport<IO>>(
+    req: Request<()>,
+    conn: ServerConnection<IO, Rt>,
+) -> Result<(), Error> {
+    match route(&req) {
+        Route::Upgrade(token) => conn.send_response(switch_response(&token)).await,
+        Route::Connect => conn.send_response(connect_response()).await,
+        route => {
+            let mut body = Vec::new();
+            if matches!(route, Route::Echo) {
+                while let Some(chunk) = conn.read_body().await? {
+                    body.extend_from_slice(&chunk);
                 }
-                let (res, payload) = echo::answer(&route, req, &body, conn.trailers());
-                conn.send_full(res, payload).await
             }
+            let (res, payload) = answer(&route, &req, &body, conn.trailers().as_ref());
+            conn.send_full(res, payload).await
         }
-    };
+    }
 }
-#[allow(unused_imports)] // the blocking example has no async handler
-pub(crate) use async_handler;
