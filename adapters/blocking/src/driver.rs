@@ -236,7 +236,11 @@ impl<IO: Socket> Shared<IO> {
                 None => break,
             }
         }
-        let timeout = min(deadline, sliced.then_some(SLICE));
+        let started = Instant::now();
+        let timeout = min(
+            min(deadline, sliced.then_some(SLICE)),
+            st.session.write_wait_limit(started),
+        );
         if let Err(e) = self.set_write_timeout(&mut st, timeout) {
             st.writing = false;
             st.session.write_failed(e);
@@ -268,7 +272,7 @@ impl<IO: Socket> Shared<IO> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => st.in_flight = pieces,
                 Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    st.session.write_blocked(Instant::now());
+                    st.session.write_blocked(started);
                     st.write_waited = true;
                     st.in_flight = pieces;
                 }

@@ -396,6 +396,13 @@ impl Session {
         self.write_stall.get_or_insert(now);
     }
 
+    /// How long a write starting `now` may wait for the socket before the
+    /// write deadline passes (`None`: no write deadline).
+    pub fn write_wait_limit(&self, now: Instant) -> Option<Duration> {
+        let limit = self.write_timeout?;
+        Some((self.write_stall.unwrap_or(now) + limit).saturating_duration_since(now))
+    }
+
     /// Reports a failed write. A client whose server closed while the
     /// request was in flight stops sending and reads the response the
     /// server may have sent; otherwise sending fails.

@@ -26,6 +26,10 @@ pub trait Net {
     /// Half-closes the write side (sends FIN). Needed apart from `close`:
     /// async-std's `close` only flushes.
     fn shutdown_write(stream: &Self::Stream);
+    /// Runs `task` on the runtime's own threads (a second task).
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
 }
 
 /// async-std's sockets.
@@ -54,6 +58,12 @@ impl Net for AsyncStd {
     fn shutdown_write(stream: &Self::Stream) {
         stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
     }
+
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        async_std::task::spawn(task)
+    }
 }
 
 /// smol's sockets (`async-net`).
@@ -79,6 +89,12 @@ impl Net for Smol {
 
     fn shutdown_write(stream: &Self::Stream) {
         stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        smol::spawn(task)
     }
 }
 
