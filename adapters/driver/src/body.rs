@@ -12,7 +12,7 @@ use h1::http::HeaderMap;
 use crate::error::Error;
 use crate::rt::Transport;
 use crate::session::{Reader, Session};
-use crate::shared::{Shared, Slot};
+use crate::shared::{Shared, WaiterId};
 
 /// The body of the current incoming message (a server's request, a
 /// client's response), from `body_receiver()`.
@@ -29,6 +29,8 @@ use crate::shared::{Shared, Slot};
 pub struct BodyReceiver<IO, Rt: Transport<IO>> {
     shared: Arc<Shared<IO, Rt>>,
     message: u64,
+    /// Its identity among the connection's waiters.
+    waiter: WaiterId,
     /// Part of a chunk an `AsyncRead` read did not take.
     pub(crate) chunk: Bytes,
 }
@@ -36,9 +38,11 @@ pub struct BodyReceiver<IO, Rt: Transport<IO>> {
 impl<IO: Unpin, Rt: Transport<IO>> BodyReceiver<IO, Rt> {
     pub(crate) fn new(shared: Arc<Shared<IO, Rt>>) -> Self {
         let message = shared.with(Session::attach_receiver);
+        let waiter = shared.wakers.id();
         BodyReceiver {
             shared,
             message,
+            waiter,
             chunk: Bytes::new(),
         }
     }
@@ -55,8 +59,7 @@ impl<IO: Unpin, Rt: Transport<IO>> BodyReceiver<IO, Rt> {
             return Poll::Ready(Ok(Some(std::mem::take(&mut self.chunk))));
         }
         let reader = Reader::Receiver(self.message);
-        self.shared
-            .poll_op(cx, Slot::Receiver, |s| s.poll_read_body(reader))
+        self.shared.poll_op(cx, self.waiter, |s| s.poll_read_body(reader))
     }
 
     /// Copies as much of the body as fits into `buf`: the runtime-neutral
@@ -91,6 +94,7 @@ impl<IO, Rt: Transport<IO>> Drop for BodyReceiver<IO, Rt> {
         crate::shared::lock(&self.shared.driver)
             .session
             .detach_receiver(message);
+        self.shared.wakers.remove(self.waiter);
         self.shared.wakers.wake_others(None);
     }
 }
@@ -120,12 +124,10 @@ impl<IO: Unpin, Rt: Transport<IO>> BodySender<IO, Rt> {
     /// Sends body bytes (see the type's docs for waiting). A client that
     /// stopped sending drops them.
     pub async fn send_data(&self, data: Bytes) -> Result<(), Error> {
-        self.shared
-            .wait(Slot::Sender, Session::poll_send_capacity)
-            .await?;
+        self.shared.wait(Session::poll_send_capacity).await?;
         let message = Some(self.message);
         self.shared.with(|s| s.send_data(data, message))?;
-        self.shared.wait(Slot::Sender, Session::poll_send_capacity).await
+        self.shared.wait(Session::poll_send_capacity).await
     }
 
     /// Ends a chunked body with trailers, and writes it out.
@@ -146,7 +148,7 @@ impl<IO: Unpin, Rt: Transport<IO>> BodySender<IO, Rt> {
 
     /// Writes everything queued.
     pub async fn flush(&self) -> Result<(), Error> {
-        self.shared.wait(Slot::Sender, Session::poll_flush).await
+        self.shared.wait(Session::poll_flush).await
     }
 }
 

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Deadline, Error};
 use crate::rt::{Sleep, Transport};
 use crate::session::{Reader, Session};
-use crate::shared::{Shared, Slot};
+use crate::shared::Shared;
 use crate::Parts;
 
 /// A client connection over a runtime's IO: requests out, responses in,
@@ -106,7 +106,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
     /// answered first (read the answer with
     /// [`read_response`](Self::read_response); the body is not sent).
     pub async fn wait_for_continue(&self) -> Result<bool, Error> {
-        Ok(self.shared.wait(Slot::ConnSend, Session::poll_continue).await)
+        Ok(self.shared.wait(Session::poll_continue).await)
     }
 
     /// Sends body bytes. Waits while [`HIGH_WATER`](crate::HIGH_WATER) bytes
@@ -114,13 +114,9 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
     /// (see [`is_sending_stopped`](Self::is_sending_stopped)), the bytes
     /// are dropped.
     pub async fn send_data(&self, data: Bytes) -> Result<(), Error> {
-        self.shared
-            .wait(Slot::ConnSend, Session::poll_send_capacity)
-            .await?;
+        self.shared.wait(Session::poll_send_capacity).await?;
         self.shared.with(|s| s.send_data(data, None))?;
-        self.shared
-            .wait(Slot::ConnSend, Session::poll_send_capacity)
-            .await
+        self.shared.wait(Session::poll_send_capacity).await
     }
 
     /// Ends a chunked body with trailers, and writes the request out.
@@ -143,22 +139,18 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
 
     /// Writes everything queued.
     pub async fn flush(&self) -> Result<(), Error> {
-        self.shared.wait(Slot::ConnSend, Session::poll_flush).await
+        self.shared.wait(Session::poll_flush).await
     }
 
     /// The next response head: a 1xx, or the final response (whose body
     /// follows). Any unread body of the previous response is discarded.
     pub async fn read_response(&self) -> Result<Response<()>, Error> {
-        self.shared
-            .wait(Slot::ConnRecv, Session::poll_read_response)
-            .await
+        self.shared.wait(Session::poll_read_response).await
     }
 
     /// The next chunk of the current response's body, `None` at its end.
     pub async fn read_body(&self) -> Result<Option<Bytes>, Error> {
-        self.shared
-            .wait(Slot::ConnRecv, |s| s.poll_read_body(Reader::Connection))
-            .await
+        self.shared.wait(|s| s.poll_read_body(Reader::Connection)).await
     }
 
     /// The current response's body as its own handle, for another task (or

@@ -12,7 +12,6 @@ use crate::error::{BoxError, Error};
 use crate::rt::Transport;
 use crate::server::ServerConnection;
 use crate::session::Session;
-use crate::shared::Slot;
 use crate::Parts;
 
 /// How a served connection ended.
@@ -109,17 +108,15 @@ where
                     });
                 }
                 // A sender still streaming the body: wait for it.
-                watching_shutdown!(conn
-                    .shared
-                    .wait(Slot::ConnSend, |s| match s.is_sender_attached() {
-                        true => Poll::Pending,
-                        false => Poll::Ready(()),
-                    }));
+                watching_shutdown!(conn.shared.wait(|s| match s.is_sender_attached() {
+                    true => Poll::Pending,
+                    false => Poll::Ready(()),
+                }));
                 conn.shared.with(|s| s.finish_response(false))?;
             }
             Err(e) => {
                 let _ = conn.shared.with(|s| s.finish_response(true));
-                conn.shared.wait(Slot::ConnSend, Session::poll_close).await;
+                conn.shared.wait(Session::poll_close).await;
                 return Err(Error::from_handler(e));
             }
         }

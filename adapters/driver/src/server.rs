@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::rt::Transport;
 use crate::session::{Reader, Session};
-use crate::shared::{Shared, Slot};
+use crate::shared::Shared;
 use crate::Parts;
 
 /// A server connection over a runtime's IO: requests in, responses out,
@@ -69,16 +69,14 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// 414, 431, 501, 505) with `connection: close`; the error is returned
     /// once the connection is closed.
     pub async fn read_request(&self) -> Result<Option<Request<()>>, Error> {
-        self.shared.wait(Slot::ConnRecv, Session::poll_read_request).await
+        self.shared.wait(Session::poll_read_request).await
     }
 
     /// The next chunk of the current request's body, `None` at its end.
     /// Sends `100 Continue` first if the client waits for it. A body the
     /// core rejects is answered with its status, like a rejected head.
     pub async fn read_body(&self) -> Result<Option<Bytes>, Error> {
-        self.shared
-            .wait(Slot::ConnRecv, |s| s.poll_read_body(Reader::Connection))
-            .await
+        self.shared.wait(|s| s.poll_read_body(Reader::Connection)).await
     }
 
     /// The current request's body as its own handle, for another task (or
@@ -100,9 +98,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// dropped): follow it with [`into_parts`](Self::into_parts).
     pub async fn send_response(&self, res: Response<()>) -> Result<(), Error> {
         let status = res.status();
-        self.shared
-            .wait(Slot::ConnRecv, |s| s.poll_ready_to_respond(status))
-            .await?;
+        self.shared.wait(|s| s.poll_ready_to_respond(status)).await?;
         if self.shared.with(|s| s.send_response(res))? {
             self.flush().await?;
         }
@@ -116,9 +112,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// for 1xx and for streamed bodies.
     pub async fn send_full(&self, res: Response<()>, body: Bytes) -> Result<(), Error> {
         let status = res.status();
-        self.shared
-            .wait(Slot::ConnRecv, |s| s.poll_ready_to_respond(status))
-            .await?;
+        self.shared.wait(|s| s.poll_ready_to_respond(status)).await?;
         let flush = self.shared.with(|s| {
             s.send_full(res, body)?;
             Ok::<_, Error>(s.is_flush_due_after_end())
@@ -134,9 +128,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// deadlock).
     pub async fn send_data(&self, data: Bytes) -> Result<(), Error> {
         self.shared.with(|s| s.send_data(data, None))?;
-        self.shared
-            .wait(Slot::ConnSend, Session::poll_send_capacity)
-            .await
+        self.shared.wait(Session::poll_send_capacity).await
     }
 
     /// Ends a chunked body with trailers.
@@ -168,7 +160,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
 
     /// Writes everything queued.
     pub async fn flush(&self) -> Result<(), Error> {
-        self.shared.wait(Slot::ConnSend, Session::poll_flush).await
+        self.shared.wait(Session::poll_flush).await
     }
 
     /// Whether the current request proposes a switch (it asks to upgrade,
@@ -201,7 +193,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// for up to [`LINGER`](crate::LINGER) so that it reads the response
     /// before a reset.
     pub async fn shutdown(&self) -> Result<(), Error> {
-        self.shared.wait(Slot::ConnSend, Session::poll_close).await;
+        self.shared.wait(Session::poll_close).await;
         Ok(())
     }
 
@@ -215,7 +207,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
 pub(crate) async fn into_parts<IO: Unpin, Rt: Transport<IO>>(
     shared: &Shared<IO, Rt>,
 ) -> Result<Parts<IO>, Error> {
-    shared.wait(Slot::ConnSend, Session::poll_flush).await?;
+    shared.wait(Session::poll_flush).await?;
     let mut driver = crate::shared::lock(&shared.driver);
     let io = driver.io.take().ok_or(h1::Misuse::WrongState {
         call: "into_parts",

@@ -3,11 +3,14 @@
 //! an await: every operation is a poll that locks, works and unlocks).
 //!
 //! Whoever waits drives the IO. The socket and the sleep are polled with
-//! a waker that fans out to every waiter (one slot per kind of waiter), so
-//! that readiness wakes whoever may need it, whichever task registered it;
-//! and an operation that moves anything wakes the other waiters, since
-//! what it read or wrote may be what they wait for.
+//! a waker that fans out to every waiter, so that readiness wakes whoever
+//! may need it, whichever operation registered it; and an operation that
+//! moves anything wakes the other waiters, since what it read or wrote
+//! may be what they wait for. Each waiting operation (each future, each
+//! body handle) has its own entry, so two of them in one task (`join`)
+//! never take each other's place.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -15,51 +18,57 @@ use crate::io::Driver;
 use crate::rt::Transport;
 use crate::session::Session;
 
-/// Who waits: the connection's receiving or sending calls, a body
-/// receiver or a body sender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Slot {
-    ConnRecv = 0,
-    ConnSend = 1,
-    Receiver = 2,
-    Sender = 3,
-}
-
-const SLOTS: usize = 4;
 /// Rounds of IO one operation makes before yielding to other tasks.
 const OP_ROUNDS: usize = 4;
+
+/// Identifies one waiting operation among a connection's waiters.
+pub(crate) type WaiterId = u64;
 
 /// The waiters, and the fan-out waker over them.
 #[derive(Default)]
 pub(crate) struct Wakers {
-    slots: Mutex<[Option<Waker>; SLOTS]>,
+    waiters: Mutex<Vec<(WaiterId, Waker)>>,
+    next: AtomicU64,
 }
 
 impl Wakers {
-    fn register(&self, slot: Slot, waker: &Waker) {
-        let mut slots = lock(&self.slots);
-        match &slots[slot as usize] {
-            Some(w) if w.will_wake(waker) => {}
-            _ => slots[slot as usize] = Some(waker.clone()),
+    /// A new waiter identity.
+    pub(crate) fn id(&self) -> WaiterId {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn register(&self, id: WaiterId, waker: &Waker) {
+        let mut waiters = lock(&self.waiters);
+        match waiters.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, w)) if w.will_wake(waker) => {}
+            Some((_, w)) => *w = waker.clone(),
+            None => waiters.push((id, waker.clone())),
         }
     }
 
-    fn clear(&self, slot: Slot) {
-        lock(&self.slots)[slot as usize] = None;
+    /// `id` no longer waits.
+    pub(crate) fn remove(&self, id: WaiterId) {
+        lock(&self.waiters).retain(|(i, _)| *i != id);
     }
 
-    /// Wakes every waiter but `except` (woken outside the lock).
-    pub(crate) fn wake_others(&self, except: Option<Slot>) {
-        let mut woken: [Option<Waker>; SLOTS] = Default::default();
-        {
-            let mut slots = lock(&self.slots);
-            for (i, (slot, out)) in slots.iter_mut().zip(&mut woken).enumerate() {
-                if except.is_none_or(|s| s as usize != i) {
-                    *out = slot.take();
-                }
+    /// Wakes every waiter but `except` (they register again when polled).
+    pub(crate) fn wake_others(&self, except: Option<WaiterId>) {
+        let woken: Vec<Waker> = {
+            let mut waiters = lock(&self.waiters);
+            if waiters.iter().all(|(i, _)| Some(*i) == except) {
+                return;
             }
-        }
-        woken.into_iter().flatten().for_each(Waker::wake);
+            let mut woken = Vec::new();
+            waiters.retain(|(i, w)| {
+                let keep = Some(*i) == except;
+                if !keep {
+                    woken.push(w.clone());
+                }
+                keep
+            });
+            woken
+        };
+        woken.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -69,8 +78,8 @@ impl Wake for Wakers {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let woken: [Option<Waker>; SLOTS] = lock(&self.slots).clone();
-        woken.into_iter().flatten().for_each(Waker::wake);
+        let woken: Vec<Waker> = lock(&self.waiters).iter().map(|(_, w)| w.clone()).collect();
+        woken.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -92,21 +101,22 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
         })
     }
 
-    /// Runs `op` on the session, driving the IO while it cannot complete.
+    /// Runs `op` on the session as waiter `id`, driving the IO while it
+    /// cannot complete.
     pub(crate) fn poll_op<R>(
         &self,
         cx: &mut Context<'_>,
-        slot: Slot,
+        id: WaiterId,
         mut op: impl FnMut(&mut Session) -> Poll<R>,
     ) -> Poll<R> {
         let mut driver = lock(&self.driver);
         if let Poll::Ready(r) = op(&mut driver.session) {
             drop(driver);
-            self.done(slot);
+            self.done(id);
             return Poll::Ready(r);
         }
         // Registered before the IO is polled, so no readiness is missed.
-        self.wakers.register(slot, cx.waker());
+        self.wakers.register(id, cx.waker());
         let fan_out = Waker::from(self.wakers.clone());
         let mut io_cx = Context::from_waker(&fan_out);
         let mut moved = false;
@@ -118,13 +128,13 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
             moved |= progress.moved;
             if let Poll::Ready(r) = op(&mut driver.session) {
                 drop(driver);
-                self.done(slot);
+                self.done(id);
                 return Poll::Ready(r);
             }
             if !progress.moved {
                 drop(driver);
                 if moved {
-                    self.wakers.wake_others(Some(slot));
+                    self.wakers.wake_others(Some(id));
                 }
                 return Poll::Pending;
             }
@@ -138,9 +148,9 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
 
     /// An operation completed: it no longer waits, and what it changed
     /// may be what others wait for.
-    fn done(&self, slot: Slot) {
-        self.wakers.clear(slot);
-        self.wakers.wake_others(Some(slot));
+    fn done(&self, id: WaiterId) {
+        self.wakers.remove(id);
+        self.wakers.wake_others(Some(id));
     }
 
     /// Runs `f` on the session (no IO), then wakes the waiters.
@@ -162,8 +172,27 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
         lock(&self.driver).poll_io(&mut Context::from_waker(&fan_out));
     }
 
-    /// Waits for `op`.
-    pub(crate) async fn wait<R>(&self, slot: Slot, mut op: impl FnMut(&mut Session) -> Poll<R>) -> R {
-        std::future::poll_fn(|cx| self.poll_op(cx, slot, &mut op)).await
+    /// Waits for `op`, as a waiter of its own.
+    pub(crate) async fn wait<R>(&self, mut op: impl FnMut(&mut Session) -> Poll<R>) -> R {
+        let id = self.wakers.id();
+        let waiting = Waiting {
+            wakers: &self.wakers,
+            id,
+        };
+        let r = std::future::poll_fn(|cx| self.poll_op(cx, id, &mut op)).await;
+        drop(waiting);
+        r
+    }
+}
+
+/// Removes a waiter whose future is dropped before it completed.
+struct Waiting<'a> {
+    wakers: &'a Wakers,
+    id: WaiterId,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.wakers.remove(self.id);
     }
 }

@@ -134,6 +134,75 @@ async fn one_task_each_side_streams_both_ways() {
     .await;
 }
 
+/// One task on the server, its handler joining two futures on the one
+/// connection: one reads the request body, the other sends the response
+/// head at once, then waits for the first to finish before it streams the
+/// body. The client uploads slowly, so the reader waits for each piece
+/// from the socket alone: nothing else moves meanwhile. (Two futures on
+/// one connection in one task each keep their own wake-up.)
+#[tokio::test]
+async fn one_handler_joins_its_reading_and_its_answer() {
+    within(async {
+        let (listener, addr) = bind().await;
+        // A task of its own: nothing the client does wakes it.
+        let server = tokio::spawn(async move {
+            serve(accept(&listener).await, Config::default(), async |_req, conn| {
+                let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+                let reading = async {
+                    let mut checker = Checker::default();
+                    while let Some(chunk) = conn.read_body().await? {
+                        checker.check(&chunk);
+                    }
+                    let _ = done_tx.send(checker.at);
+                    Ok::<_, Error>(())
+                };
+                let answering = async {
+                    conn.send_response(Response::new(())).await?;
+                    conn.flush().await?;
+                    let read = done_rx.await.unwrap_or_default();
+                    for n in 0..4 {
+                        conn.send_data(block(n)).await?;
+                    }
+                    let mut trailers = HeaderMap::new();
+                    trailers.insert("x-received", read.into());
+                    conn.send_trailers(trailers).await
+                };
+                let (read, answered) = tokio::join!(reading, answering);
+                read.and(answered)
+            })
+            .await
+        });
+        let client = async {
+            let conn = client(addr).await;
+            conn.send_request(chunked_post("/both")).await.expect("head");
+            let upload = async {
+                for n in 0..8 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    conn.send_data(block(n)).await.expect("send_data");
+                }
+                conn.send_end().await.expect("send_end");
+            };
+            let download = async {
+                let res = conn.read_response().await.expect("response");
+                assert_eq!(res.status(), StatusCode::OK);
+                let mut checker = Checker::default();
+                while let Some(chunk) = conn.read_body().await.expect("body") {
+                    checker.check(&chunk);
+                }
+                checker.at
+            };
+            let ((), received) = tokio::join!(upload, download);
+            assert_eq!(received, 4 * BLOCK);
+            let trailers = conn.trailers().expect("trailers");
+            assert_eq!(trailers["x-received"], (8 * BLOCK).to_string().as_str());
+        };
+        let ((), served) = tokio::join!(client, server);
+        let served = served.expect("server task");
+        assert!(served.is_ok(), "{served:?}");
+    })
+    .await;
+}
+
 /// Two tasks on each side: the server reads the request body in a task of
 /// its own (through a body receiver) while the handler streams a response
 /// that owes nothing to it, then reports what it read in the trailers; the

@@ -51,7 +51,11 @@ struct App {
 /// One of the application's own async functions.
 async fn lookup(app: &App, path: &str) -> String {
     tokio::task::yield_now().await;
-    format!("{} {path} #{}", app.name, app.hits.fetch_add(1, Ordering::SeqCst) + 1)
+    format!(
+        "{} {path} #{}",
+        app.name,
+        app.hits.fetch_add(1, Ordering::SeqCst) + 1
+    )
 }
 
 /// The handler, an async fn of the application's, with its own error type.
@@ -78,10 +82,14 @@ async fn shared_state_handler_spawned_on_the_multi_thread_runtime() {
                 for _ in 0..4 {
                     let (socket, _) = listener.accept().await.expect("accept");
                     let app = Arc::clone(&app);
-                    tasks.push(tokio::spawn(serve(socket, Config::default(), move |req, conn| {
-                        let app = Arc::clone(&app);
-                        async move { handle(&app, req, conn).await }
-                    })));
+                    tasks.push(tokio::spawn(serve(
+                        socket,
+                        Config::default(),
+                        move |req, conn| {
+                            let app = Arc::clone(&app);
+                            async move { handle(&app, req, conn).await }
+                        },
+                    )));
                 }
                 for task in tasks {
                     let served = task.await.expect("connection task");
@@ -138,13 +146,18 @@ async fn handler_error_gets_500_and_comes_back_from_serve() {
         };
         let client = async {
             let mut raw = TcpStream::connect(addr).await.expect("connect");
-            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.expect("request");
+            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                .await
+                .expect("request");
             let mut got = Vec::new();
             raw.read_to_end(&mut got).await.expect("response, then EOF");
             String::from_utf8_lossy(&got).into_owned()
         };
         let (served, text) = tokio::join!(server, client);
-        assert!(text.starts_with("HTTP/1.1 500 Internal Server Error\r\n"), "{text}");
+        assert!(
+            text.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+            "{text}"
+        );
         assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
         match served {
             Err(Error::Handler(e)) => {
@@ -243,7 +256,9 @@ async fn response_during_graceful_shutdown_carries_connection_close() {
         };
         let client = async {
             let mut raw = TcpStream::connect(addr).await.expect("connect");
-            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.expect("request");
+            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                .await
+                .expect("request");
             let mut got = Vec::new();
             raw.read_to_end(&mut got).await.expect("response, then EOF");
             String::from_utf8_lossy(&got).into_owned()
@@ -305,7 +320,10 @@ async fn failed_requests_say_whether_their_bytes_left() {
         server.await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!conn.is_reusable(), "the reset is noticed");
-        let req = Request::post("/once").header("host", "a").header("content-length", 2).body(());
+        let req = Request::post("/once")
+            .header("host", "a")
+            .header("content-length", 2)
+            .body(());
         conn.send_request(req.expect("request")).await.expect("queued");
         let _ = conn.send_data("hi".into()).await;
         let _ = conn.send_end().await;
@@ -320,12 +338,18 @@ async fn failed_requests_say_whether_their_bytes_left() {
         };
         let client = async {
             let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
-            let req = Request::post("/once").header("host", "a").header("content-length", 2).body(());
+            let req = Request::post("/once")
+                .header("host", "a")
+                .header("content-length", 2)
+                .body(());
             conn.send_request(req.expect("request")).await.expect("send");
             conn.send_data("hi".into()).await.expect("data");
             conn.send_end().await.expect("end");
             assert!(conn.read_response().await.is_err(), "no response");
-            assert!(!conn.is_request_unsent(), "the request left: the server may have acted on it");
+            assert!(
+                !conn.is_request_unsent(),
+                "the request left: the server may have acted on it"
+            );
         };
         tokio::join!(server, client);
     })
@@ -357,7 +381,10 @@ async fn continue_server(listener: &TcpListener, delay: Duration, interim: &'sta
         assert!(n > 0);
         body += n;
     }
-    let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.to_string().len());
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+        body.to_string().len()
+    );
     socket.write_all(answer.as_bytes()).await.expect("answer");
 }
 
@@ -376,15 +403,26 @@ fn expecting_request() -> Request<()> {
 async fn upload_streams_after_100_continue() {
     within(async {
         let (listener, addr) = bind().await;
-        let server = continue_server(&listener, Duration::from_millis(300), b"HTTP/1.1 100 Continue\r\n\r\n");
+        let server = continue_server(
+            &listener,
+            Duration::from_millis(300),
+            b"HTTP/1.1 100 Continue\r\n\r\n",
+        );
         let client = async {
             let mut config = Config::default();
             config.timeouts.expect_continue = Some(Duration::from_secs(5));
-            let conn = ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
+            let conn =
+                ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
             let started = Instant::now();
             conn.send_request(expecting_request()).await.expect("head");
-            assert!(conn.wait_for_continue().await.expect("decision"), "the body may go");
-            assert!(started.elapsed() >= Duration::from_millis(300), "waited for the 100");
+            assert!(
+                conn.wait_for_continue().await.expect("decision"),
+                "the body may go"
+            );
+            assert!(
+                started.elapsed() >= Duration::from_millis(300),
+                "waited for the 100"
+            );
             for _ in 0..3 {
                 conn.send_data(vec![b'x'; 100_000].into()).await.expect("data");
             }
@@ -414,7 +452,8 @@ async fn final_response_instead_of_100_continue_drops_the_body() {
         let client = async {
             let mut config = Config::default();
             config.timeouts.expect_continue = Some(Duration::from_secs(5));
-            let conn = ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
+            let conn =
+                ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
             conn.send_request(expecting_request()).await.expect("head");
             assert!(!conn.wait_for_continue().await.expect("decision"), "no body");
             conn.send_data(vec![b'x'; 100_000].into()).await.expect("dropped");

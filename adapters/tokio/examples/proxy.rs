@@ -1,0 +1,430 @@
+//! A reverse proxy over h1-tokio: both roles at once, a server toward its
+//! clients and a client toward one upstream, as `shared/contracts.md`
+//! describes it.
+//!
+//! `cargo run --release -p h1-tokio --example proxy -- --addr HOST:PORT --upstream HOST:PORT`
+//!
+//! - each request goes to the upstream over a pool of keep-alive
+//!   connections; bodies stream both ways in full duplex (one task per
+//!   client connection: the request body and the response are two futures
+//!   polled together), nothing is held whole in memory, and an early final
+//!   response from the upstream (a 413 while the body is still being sent)
+//!   reaches the client as that response;
+//! - hop-by-hop fields are removed, `via: 1.1 h1` is added, framing is
+//!   chosen afresh on each hop, trailers are forwarded;
+//! - an upgrade is forwarded, and after the upstream's 101 the two sockets
+//!   are spliced; `CONNECT host:port` opens a tunnel from here;
+//! - 502 when the upstream cannot be reached or closes before answering,
+//!   504 when no response head comes within 30 s.
+//!
+//! One log line per request on stdout.
+
+use std::future::{poll_fn, Future};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
+use std::time::Duration;
+
+use h1::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use h1::http::{Method, Request, Response, StatusCode, Version};
+use h1_tokio::{serve, BoxError, ClientConnection, Config, Error, Parts, Served, ServerConnection};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long the upstream may take to start its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Idle upstream connections kept for reuse.
+const POOL_SIZE: usize = 64;
+
+type Upstream = ClientConnection<TcpStream>;
+
+/// What a handler hands out when the connection leaves HTTP.
+enum Switch {
+    /// A CONNECT tunnel: the target's socket.
+    Tunnel(TcpStream),
+    /// An upgrade the upstream accepted: its socket and leftover.
+    Upgrade(Parts<TcpStream>),
+}
+
+/// The proxy's shared state.
+struct Proxy {
+    upstream: String,
+    config: Config,
+    /// Idle keep-alive connections to the upstream.
+    pool: Mutex<Vec<Upstream>>,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let (mut addr, mut upstream) = ("127.0.0.1:8081".to_string(), None);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--addr" => addr = args.next().unwrap_or(addr),
+            "--upstream" => upstream = args.next(),
+            _ => {}
+        }
+    }
+    let Some(upstream) = upstream else {
+        eprintln!("usage: proxy [--addr HOST:PORT] --upstream HOST:PORT");
+        std::process::exit(2);
+    };
+    let listener = TcpListener::bind(&addr).await?;
+    println!("listening on {}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    let proxy = Arc::new(Proxy {
+        upstream,
+        config: Config::default(),
+        pool: Mutex::new(Vec::new()),
+    });
+    loop {
+        let (socket, peer) = listener.accept().await?;
+        let proxy = Arc::clone(&proxy);
+        tokio::spawn(async move {
+            if let Err(e) = connection(proxy, socket, peer).await {
+                log(peer, &format!("connection error: {e}"));
+            }
+        });
+    }
+}
+
+fn log(peer: SocketAddr, line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{peer} {line}");
+    let _ = out.flush();
+}
+
+/// Serves one client connection, then splices it if it switched.
+async fn connection(proxy: Arc<Proxy>, socket: TcpStream, peer: SocketAddr) -> Result<(), BoxError> {
+    socket.set_nodelay(true)?;
+    let config = proxy.config.clone();
+    let served = serve(socket, config, move |req, conn| {
+        let proxy = Arc::clone(&proxy);
+        async move { handle(&proxy, peer, req, conn).await }
+    })
+    .await?;
+    if let Served::Upgraded {
+        parts,
+        value: Some(switch),
+    } = served
+    {
+        let mut client = parts.into_upgraded();
+        match switch {
+            Switch::Tunnel(mut target) => tokio::io::copy_bidirectional(&mut client, &mut target).await?,
+            Switch::Upgrade(upstream) => {
+                tokio::io::copy_bidirectional(&mut client, &mut upstream.into_upgraded()).await?
+            }
+        };
+    }
+    Ok(())
+}
+
+/// One request: a tunnel, an upgrade, or a forwarded exchange.
+async fn handle(
+    proxy: &Proxy,
+    peer: SocketAddr,
+    req: Request<()>,
+    conn: ServerConnection<TcpStream>,
+) -> Result<Option<Switch>, BoxError> {
+    let line = format!("{} {}", req.method(), req.uri());
+    let (status, switch) = if req.method() == Method::CONNECT {
+        tunnel(proxy, &req, &conn).await?
+    } else {
+        forward(proxy, req, &conn).await?
+    };
+    log(peer, &format!("{line} -> {}", status.as_u16()));
+    Ok(switch)
+}
+
+/// CONNECT: the proxy opens the tunnel itself (a forward proxy).
+async fn tunnel(
+    proxy: &Proxy,
+    req: &Request<()>,
+    conn: &ServerConnection<TcpStream>,
+) -> Result<(StatusCode, Option<Switch>), BoxError> {
+    let target = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
+    let limit = proxy.config.connect_timeout.unwrap_or(Duration::MAX);
+    match tokio::time::timeout(limit, TcpStream::connect(target)).await {
+        Ok(Ok(stream)) => {
+            conn.send_response(Response::new(())).await?;
+            Ok((StatusCode::OK, Some(Switch::Tunnel(stream))))
+        }
+        _ => Ok((error(conn, StatusCode::BAD_GATEWAY).await?, None)),
+    }
+}
+
+/// Answers with `status` and a short text body.
+async fn error(conn: &ServerConnection<TcpStream>, status: StatusCode) -> Result<StatusCode, Error> {
+    let mut res = Response::new(());
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let text = format!("{}\n", status.canonical_reason().unwrap_or_default());
+    conn.send_full(res, text.into()).await?;
+    Ok(status)
+}
+
+/// A pooled upstream connection that is still usable, or a new one.
+async fn upstream(proxy: &Proxy, fresh: bool) -> Result<Upstream, Error> {
+    if !fresh {
+        let mut pool = proxy.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        while let Some(conn) = pool.pop() {
+            if conn.is_reusable() {
+                return Ok(conn);
+            }
+        }
+    }
+    h1_tokio::connect(proxy.upstream.as_str(), proxy.config.clone()).await
+}
+
+fn release(proxy: &Proxy, conn: Upstream) {
+    if conn.is_reusable() {
+        let mut pool = proxy.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if pool.len() < POOL_SIZE {
+            pool.push(conn);
+        }
+    }
+}
+
+/// Forwards a request and its answer, both bodies streaming at once.
+async fn forward(
+    proxy: &Proxy,
+    req: Request<()>,
+    conn: &ServerConnection<TcpStream>,
+) -> Result<(StatusCode, Option<Switch>), BoxError> {
+    let upgrade = h1::requested_upgrade(&req).is_some();
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let out = upstream_request(&req, upgrade);
+    // An idle pooled connection may have been closed by the upstream just
+    // now: a request whose bytes never left is safe to send again.
+    let mut attempt = 0;
+    let up = loop {
+        attempt += 1;
+        let up = match upstream(proxy, upgrade || attempt > 1).await {
+            Ok(up) => up,
+            Err(_) => return Ok((error(conn, StatusCode::BAD_GATEWAY).await?, None)),
+        };
+        up.send_request(out.clone()).await?;
+        if has_body {
+            break up;
+        }
+        up.send_end().await?;
+        if up.is_request_unsent() && attempt == 1 {
+            continue;
+        }
+        break up;
+    };
+    let sending = async {
+        if has_body {
+            send_body(conn, &up).await
+        } else {
+            Ok(())
+        }
+    };
+    let answering = answer(&up, conn, req.method() == Method::HEAD);
+    let (sent, answered) = both(sending, answering, || up.is_sending_stopped()).await;
+    let answered = match answered {
+        Some(Ok(answered)) => answered,
+        Some(Err(e)) => return Err(e),
+        // The client's body failed (it went away): so does the exchange.
+        None => {
+            return Err(sent
+                .and_then(Result::err)
+                .map_or("request body failed".into(), Into::into))
+        }
+    };
+    match answered {
+        Answered::Switched(status) => Ok((status, Some(Switch::Upgrade(up.into_parts().await?)))),
+        Answered::Forwarded(status) => {
+            if matches!(sent, Some(Ok(()))) {
+                release(proxy, up);
+            }
+            Ok((status, None))
+        }
+        Answered::Failed(status) => Ok((error(conn, status).await?, None)),
+    }
+}
+
+/// Polls the request body's future and the answer's together. Both run to
+/// their end, except that the body stops once `stopped` says the upstream
+/// refused the rest, and the answer is dropped (`None`) if the body failed.
+async fn both<A, B>(
+    sending: impl Future<Output = Result<(), A>>,
+    answering: impl Future<Output = B>,
+    stopped: impl Fn() -> bool,
+) -> (Option<Result<(), A>>, Option<B>) {
+    let (mut sending, mut answering) = (pin!(sending), pin!(answering));
+    let (mut sent, mut answered) = (None, None);
+    poll_fn(|cx| {
+        if sent.is_none() {
+            if let Poll::Ready(r) = sending.as_mut().poll(cx) {
+                sent = Some(r);
+            }
+        }
+        if answered.is_none() && !matches!(sent, Some(Err(_))) {
+            if let Poll::Ready(r) = answering.as_mut().poll(cx) {
+                answered = Some(r);
+            }
+        }
+        match (&sent, &answered) {
+            (Some(Err(_)), _) | (Some(_), Some(_)) => Poll::Ready(()),
+            (None, Some(_)) if stopped() => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    })
+    .await;
+    (sent, answered)
+}
+
+/// Streams the client's request body to the upstream, trailers included.
+async fn send_body(conn: &ServerConnection<TcpStream>, up: &Upstream) -> Result<(), Error> {
+    while let Some(chunk) = conn.read_body().await? {
+        up.send_data(chunk).await?;
+        if up.is_sending_stopped() {
+            return Ok(());
+        }
+    }
+    match conn.trailers() {
+        Some(trailers) => up.send_trailers(forwarded(&trailers, false)).await,
+        None => up.send_end().await,
+    }
+}
+
+enum Answered {
+    /// The upstream's answer went to the client.
+    Forwarded(StatusCode),
+    /// The upstream accepted an upgrade; the 101 went to the client.
+    Switched(StatusCode),
+    /// No answer from the upstream: this status goes to the client.
+    Failed(StatusCode),
+}
+
+/// Reads the upstream's answer (1xx first) and sends it to the client.
+async fn answer(up: &Upstream, conn: &ServerConnection<TcpStream>, head: bool) -> Result<Answered, BoxError> {
+    let res = loop {
+        let res = match tokio::time::timeout(RESPONSE_TIMEOUT, up.read_response()).await {
+            Err(_) => return Ok(Answered::Failed(StatusCode::GATEWAY_TIMEOUT)),
+            Ok(Err(_)) => return Ok(Answered::Failed(StatusCode::BAD_GATEWAY)),
+            Ok(Ok(res)) => res,
+        };
+        match res.status() {
+            // The proxy answers `expect: 100-continue` itself.
+            StatusCode::CONTINUE => continue,
+            s if s.is_informational() && s != StatusCode::SWITCHING_PROTOCOLS => {
+                conn.send_response(client_response(&res)).await?;
+            }
+            _ => break res,
+        }
+    };
+    let status = res.status();
+    if status == StatusCode::SWITCHING_PROTOCOLS {
+        conn.send_response(client_response(&res)).await?;
+        return Ok(Answered::Switched(status));
+    }
+    conn.send_response(client_response(&res)).await?;
+    if head {
+        conn.send_end().await?;
+        return Ok(Answered::Forwarded(status));
+    }
+    while let Some(chunk) = up.read_body().await? {
+        conn.send_data(chunk).await?;
+    }
+    match up.trailers() {
+        Some(trailers)
+            if conn.inspect(|c| c.our_state() == h1::State::SendBody) && is_chunked_to_client(&res) =>
+        {
+            conn.send_trailers(forwarded(&trailers, false)).await?
+        }
+        _ => conn.send_end().await?,
+    }
+    Ok(Answered::Forwarded(status))
+}
+
+/// Whether the response to the client is chunked (so it can carry trailers):
+/// no length of its own, to an HTTP/1.1 client.
+fn is_chunked_to_client(res: &Response<()>) -> bool {
+    !res.headers().contains_key(header::CONTENT_LENGTH)
+}
+
+// ---- copying heads ------------------------------------------------------------------
+//
+// CORE V2: these three functions are the only place heads are copied. With
+// the core's `RequestHead`/`ResponseHead` and `FieldLines`, they become a
+// copy of the received field lines (order and name case kept) with
+// `remove_hop_by_hop()`, the framing fields and `via` appended.
+
+/// The request to send upstream: the method, target and fields as received,
+/// less hop-by-hop fields, with `via` and framing of its own.
+fn upstream_request(req: &Request<()>, upgrade: bool) -> Request<()> {
+    let mut out = Request::new(());
+    *out.method_mut() = req.method().clone();
+    *out.uri_mut() = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .parse()
+        .unwrap_or_default();
+    *out.version_mut() = Version::HTTP_11;
+    let mut fields = forwarded(req.headers(), upgrade);
+    // The proxy answers `expect: 100-continue` itself (its server side sends
+    // the 100 when it starts reading the body).
+    fields.remove(header::EXPECT);
+    if req.headers().contains_key(header::TRANSFER_ENCODING) {
+        fields.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    }
+    *out.headers_mut() = fields;
+    out
+}
+
+/// The response to send the client: status and fields as received, less
+/// hop-by-hop fields, with `via`.
+fn client_response(res: &Response<()>) -> Response<()> {
+    let mut out = Response::new(());
+    *out.status_mut() = res.status();
+    let upgrade = res.status() == StatusCode::SWITCHING_PROTOCOLS;
+    *out.headers_mut() = forwarded(res.headers(), upgrade);
+    out
+}
+
+/// Fields forwarded to the next hop (RFC 9110 section 7.6.1): without
+/// `connection` and the fields it names, `keep-alive`, `proxy-connection`,
+/// `te`, `transfer-encoding`, `trailer`, and `upgrade` (unless an upgrade
+/// is being forwarded, with `connection: upgrade`); with `via: 1.1 h1`
+/// (RFC 9110 section 7.6.3).
+fn forwarded(fields: &HeaderMap, upgrade: bool) -> HeaderMap {
+    let mut named: Vec<HeaderName> = Vec::new();
+    for value in fields.get_all(header::CONNECTION) {
+        for token in value.to_str().unwrap_or_default().split(',') {
+            if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
+                named.push(name);
+            }
+        }
+    }
+    let hop_by_hop = |name: &HeaderName| {
+        if name == header::UPGRADE {
+            return !upgrade;
+        }
+        named.contains(name)
+            || matches!(
+                name.as_str(),
+                "connection" | "keep-alive" | "proxy-connection" | "te" | "transfer-encoding" | "trailer"
+            )
+    };
+    let mut out = HeaderMap::with_capacity(fields.len() + 2);
+    for (name, value) in fields {
+        if !hop_by_hop(name) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    if upgrade {
+        out.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+    out.append(header::VIA, HeaderValue::from_static("1.1 h1"));
+    out
+}
