@@ -121,6 +121,8 @@ pub struct Session {
 
     /// Number of the current outgoing message (heads sent).
     outgoing: u64,
+    /// Server: the number of the request the last final response answered.
+    answered: u64,
     /// Client: the request body is no longer sent (a final response that
     /// closes the connection arrived, or the server stopped reading).
     stopped: bool,
@@ -174,6 +176,7 @@ impl Session {
             leftover: None,
             drained: 0,
             outgoing: 0,
+            answered: 0,
             stopped: false,
             awaiting_continue: false,
             written: 0,
@@ -864,6 +867,7 @@ impl Session {
         self.conn.send_response(res)?;
         if !informational {
             self.outgoing += 1;
+            self.answered = self.incoming;
         }
         Ok(informational)
     }
@@ -875,6 +879,7 @@ impl Session {
         self.closing_field(&mut res);
         self.conn.send_full_response(res, body)?;
         self.outgoing += 1;
+        self.answered = self.incoming;
         Ok(())
     }
 
@@ -972,16 +977,22 @@ impl Session {
     /// handler failed). A body left open: ended, unless it failed (then the
     /// connection closes). A body a sender still streams: left to it.
     pub fn finish_response(&mut self, failed: bool) -> Result<(), Error> {
-        match self.conn.our_state() {
-            State::SendResponse => {
-                let mut res = Response::new(());
-                *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                if failed {
-                    res.headers_mut()
-                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                }
-                self.send_full(res, Bytes::new())
+        if self.answered != self.incoming {
+            // Not answered. (The core may already hold the next request,
+            // read while the answer was written: this is about the one the
+            // handler was given, which `answered` tells.)
+            if self.conn.our_state() != State::SendResponse {
+                return Ok(());
             }
+            let mut res = Response::new(());
+            *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            if failed {
+                res.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return self.send_full(res, Bytes::new());
+        }
+        match self.conn.our_state() {
             State::SendBody if failed => {
                 self.abort();
                 Ok(())

@@ -3,6 +3,7 @@
 //! describes it.
 //!
 //! `cargo run --release -p h1-tokio --example proxy -- --addr HOST:PORT --upstream HOST:PORT`
+//! (`--response-timeout SECS` changes the 504 deadline, 30 s by default).
 //!
 //! - each request goes to the upstream over a pool of keep-alive
 //!   connections; bodies stream both ways in full duplex (one task per
@@ -32,7 +33,7 @@ use h1::http::{Method, Request, Response, StatusCode, Version};
 use h1_tokio::{serve, BoxError, ClientConnection, Config, Error, Parts, Served, ServerConnection};
 use tokio::net::{TcpListener, TcpStream};
 
-/// How long the upstream may take to start its answer.
+/// How long the upstream may take to start its answer, by default.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle upstream connections kept for reuse.
 const POOL_SIZE: usize = 64;
@@ -51,6 +52,8 @@ enum Switch {
 struct Proxy {
     upstream: String,
     config: Config,
+    /// How long the upstream may take to start its answer (then 504).
+    response_timeout: Duration,
     /// Idle keep-alive connections to the upstream.
     pool: Mutex<Vec<Upstream>>,
 }
@@ -58,11 +61,16 @@ struct Proxy {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let (mut addr, mut upstream) = ("127.0.0.1:8081".to_string(), None);
+    let mut response_timeout = RESPONSE_TIMEOUT;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--addr" => addr = args.next().unwrap_or(addr),
             "--upstream" => upstream = args.next(),
+            "--response-timeout" => {
+                let secs = args.next().and_then(|s| s.parse().ok());
+                response_timeout = secs.map_or(RESPONSE_TIMEOUT, Duration::from_secs_f64);
+            }
             _ => {}
         }
     }
@@ -76,6 +84,7 @@ async fn main() -> std::io::Result<()> {
     let proxy = Arc::new(Proxy {
         upstream,
         config: Config::default(),
+        response_timeout,
         pool: Mutex::new(Vec::new()),
     });
     loop {
@@ -227,7 +236,7 @@ async fn forward(
             Ok(())
         }
     };
-    let answering = answer(&up, conn, req.method() == Method::HEAD);
+    let answering = answer(&up, conn, req.method() == Method::HEAD, proxy.response_timeout);
     let (sent, answered) = both(sending, answering, || up.is_sending_stopped()).await;
     let answered = match answered {
         Some(Ok(answered)) => answered,
@@ -306,9 +315,14 @@ enum Answered {
 }
 
 /// Reads the upstream's answer (1xx first) and sends it to the client.
-async fn answer(up: &Upstream, conn: &ServerConnection<TcpStream>, head: bool) -> Result<Answered, BoxError> {
+async fn answer(
+    up: &Upstream,
+    conn: &ServerConnection<TcpStream>,
+    head: bool,
+    limit: Duration,
+) -> Result<Answered, BoxError> {
     let res = loop {
-        let res = match tokio::time::timeout(RESPONSE_TIMEOUT, up.read_response()).await {
+        let res = match tokio::time::timeout(limit, up.read_response()).await {
             Err(_) => return Ok(Answered::Failed(StatusCode::GATEWAY_TIMEOUT)),
             Ok(Err(_)) => return Ok(Answered::Failed(StatusCode::BAD_GATEWAY)),
             Ok(Ok(res)) => res,
@@ -354,10 +368,14 @@ fn is_chunked_to_client(res: &Response<()>) -> bool {
 
 // ---- copying heads ------------------------------------------------------------------
 //
-// CORE V2: these three functions are the only place heads are copied. With
+// CORE V2: these three functions are the only place heads (and trailers)
+// are copied. With
 // the core's `RequestHead`/`ResponseHead` and `FieldLines`, they become a
 // copy of the received field lines (order and name case kept) with
-// `remove_hop_by_hop()`, the framing fields and `via` appended.
+// `remove_hop_by_hop()`, the framing fields and `via` appended to heads.
+
+/// What the proxy adds to each head it forwards (RFC 9110 section 7.6.3).
+const VIA: &str = "1.1 h1";
 
 /// The request to send upstream: the method, target and fields as received,
 /// less hop-by-hop fields, with `via` and framing of its own.
@@ -372,6 +390,7 @@ fn upstream_request(req: &Request<()>, upgrade: bool) -> Request<()> {
         .unwrap_or_default();
     *out.version_mut() = Version::HTTP_11;
     let mut fields = forwarded(req.headers(), upgrade);
+    fields.append(header::VIA, HeaderValue::from_static(VIA));
     // The proxy answers `expect: 100-continue` itself (its server side sends
     // the 100 when it starts reading the body).
     fields.remove(header::EXPECT);
@@ -388,15 +407,17 @@ fn client_response(res: &Response<()>) -> Response<()> {
     let mut out = Response::new(());
     *out.status_mut() = res.status();
     let upgrade = res.status() == StatusCode::SWITCHING_PROTOCOLS;
-    *out.headers_mut() = forwarded(res.headers(), upgrade);
+    let mut fields = forwarded(res.headers(), upgrade);
+    fields.append(header::VIA, HeaderValue::from_static(VIA));
+    *out.headers_mut() = fields;
     out
 }
 
-/// Fields forwarded to the next hop (RFC 9110 section 7.6.1): without
-/// `connection` and the fields it names, `keep-alive`, `proxy-connection`,
-/// `te`, `transfer-encoding`, `trailer`, and `upgrade` (unless an upgrade
-/// is being forwarded, with `connection: upgrade`); with `via: 1.1 h1`
-/// (RFC 9110 section 7.6.3).
+/// Fields (of a head or a trailer section) forwarded to the next hop (RFC
+/// 9110 section 7.6.1): without `connection` and the fields it names,
+/// `keep-alive`, `proxy-connection`, `te`, `transfer-encoding`, `trailer`,
+/// and `upgrade` (unless an upgrade is being forwarded, with
+/// `connection: upgrade`).
 fn forwarded(fields: &HeaderMap, upgrade: bool) -> HeaderMap {
     let mut named: Vec<HeaderName> = Vec::new();
     for value in fields.get_all(header::CONNECTION) {
@@ -425,6 +446,5 @@ fn forwarded(fields: &HeaderMap, upgrade: bool) -> HeaderMap {
     if upgrade {
         out.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     }
-    out.append(header::VIA, HeaderValue::from_static("1.1 h1"));
     out
 }

@@ -466,3 +466,48 @@ async fn final_response_instead_of_100_continue_drops_the_body() {
     })
     .await;
 }
+
+/// A handler answers first, then reads the rest of the body; the rest and
+/// the next request arrive in one write, so the next request is already
+/// read when the handler returns: it is served as its own request, not
+/// mistaken for an unanswered one.
+#[tokio::test]
+async fn next_request_read_early_is_served_in_turn() {
+    within(async {
+        let (listener, addr) = bind().await;
+        let server = async {
+            let (socket, _) = listener.accept().await.expect("accept");
+            serve(socket, Config::default(), async |req, conn| {
+                let path = req.uri().path().to_owned();
+                conn.send_full(Response::new(()), path.into()).await?;
+                while conn.read_body().await?.is_some() {}
+                Ok::<_, Error>(())
+            })
+            .await
+        };
+        let client = async {
+            let mut raw = TcpStream::connect(addr).await.expect("connect");
+            raw.write_all(b"POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234")
+                .await
+                .expect("first, half its body");
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.ends_with(b"/first") {
+                let n = raw.read(&mut buf).await.expect("read");
+                assert!(n > 0, "the first answer");
+                got.extend_from_slice(&buf[..n]);
+            }
+            raw.write_all(b"56789GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                .await
+                .expect("the rest, and the second request");
+            let mut rest = Vec::new();
+            raw.read_to_end(&mut rest).await.expect("second answer, then EOF");
+            String::from_utf8_lossy(&rest).into_owned()
+        };
+        let (served, second) = tokio::join!(server, client);
+        assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
+        assert!(second.starts_with("HTTP/1.1 200 OK\r\n"), "{second}");
+        assert!(second.ends_with("\r\n\r\n/second"), "{second}");
+    })
+    .await;
+}
