@@ -144,10 +144,16 @@ impl<IO: Socket> ClientConnection<IO> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 
-    /// Whether another request may be sent on this connection, as far as
-    /// what was received tells (a close the server sent while the
-    /// connection sat idle is noticed with the next request).
+    /// Whether another request may be sent on this connection: the last
+    /// exchange completed (its response read to the end), nothing said the
+    /// connection closes, and the server did not close it (looked at
+    /// without waiting: a close sent while the connection sat idle is
+    /// noticed here).
     pub fn is_reusable(&self) -> bool {
+        if !self.shared.inspect(Session::is_reusable) {
+            return false;
+        }
+        self.shared.read_now();
         self.shared.inspect(Session::is_reusable)
     }
 

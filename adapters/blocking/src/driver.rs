@@ -116,6 +116,31 @@ impl<IO: Socket> Shared<IO> {
         r
     }
 
+    /// Looks at the socket without waiting: a close (or bytes) the peer
+    /// sent while nobody was reading reaches the session. Skipped while
+    /// another thread reads.
+    pub(crate) fn read_now(&self) {
+        let mut st = lock(&self.state);
+        if st.reading || st.session.read_mode() == ReadMode::None {
+            return;
+        }
+        let mut small = [0u8; SMALL_READ];
+        if self.io.set_nonblocking(true).is_err() {
+            return;
+        }
+        let result = self.io.read(&mut small);
+        let restored = self.io.set_nonblocking(false);
+        match result {
+            Ok(n) => st.session.receive(&small[..n]),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+            Err(e) => st.session.read_failed(e),
+        }
+        if let Err(e) = restored {
+            st.session.read_failed(e);
+        }
+        st.session.pump();
+    }
+
     /// Reads the session (no IO).
     pub(crate) fn inspect<R>(&self, f: impl FnOnce(&Session) -> R) -> R {
         f(&lock(&self.state).session)

@@ -41,6 +41,10 @@ pub trait Socket {
     /// Closes the write half: the peer reads the end of input once the
     /// bytes already written are delivered.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// Moves the socket in or out of non-blocking mode (for a look at the
+    /// socket that must not wait, such as `ClientConnection::is_reusable`).
+    fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>;
 }
 
 /// Implements [`Socket`] for a std socket type whose shared reference
@@ -70,6 +74,10 @@ macro_rules! std_socket {
 
             fn shutdown_write(&self) -> io::Result<()> {
                 self.shutdown(Shutdown::Write)
+            }
+
+            fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+                <$ty>::set_nonblocking(self, nonblocking)
             }
         }
     };
@@ -102,5 +110,9 @@ impl<T: Socket + ?Sized> Socket for &T {
 
     fn shutdown_write(&self) -> io::Result<()> {
         (**self).shutdown_write()
+    }
+
+    fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        (**self).set_nonblocking(nonblocking)
     }
 }

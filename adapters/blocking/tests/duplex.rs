@@ -295,3 +295,27 @@ fn connect_deadline() {
     );
     drop((held, listener));
 }
+
+/// A server that closes an idle connection: the client notices without
+/// sending anything.
+#[test]
+fn idle_client_notices_the_server_closing() {
+    let (addr, handle) = server(1, |socket| {
+        let mut config = h1::Config::default();
+        config.timeouts.keep_alive = Some(Duration::from_millis(200));
+        serve(socket, config, |_req, conn| {
+            conn.send_full(Response::new(()), "ok".into())
+        })
+    });
+    let conn = ClientConnection::new(connect(addr));
+    let req = Request::get("/").header("host", "a").body(()).expect("request");
+    conn.send_request(req).expect("send");
+    conn.send_end().expect("end");
+    assert_eq!(conn.read_response().expect("response").status(), StatusCode::OK);
+    while conn.read_body().expect("body").is_some() {}
+    assert!(conn.is_reusable(), "right after the exchange");
+    thread::sleep(Duration::from_millis(600));
+    assert!(!conn.is_reusable(), "the server closed the idle connection");
+    let served = handle.join().expect("server").remove(0);
+    assert!(served.is_ok(), "{served:?}");
+}

@@ -43,10 +43,30 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// config.core.limits.body_size = Some(1024 * 1024);
 /// ```
 ///
-/// The defaults: the core's (head read 30 s, keep-alive 60 s,
-/// expect-continue 1 s; see [`h1::Timeouts`] and [`h1::Limits`]), a write
-/// deadline of 30 s ([`DEFAULT_WRITE_TIMEOUT`]) and a connect deadline of
-/// 10 s ([`DEFAULT_CONNECT_TIMEOUT`]).
+/// # Defaults
+///
+/// Every limit and deadline a connection runs with, by default (the core's
+/// are set in [`Config::core`], the driver's in this type's fields and the
+/// constants of this crate):
+///
+/// | what | default | where |
+/// | --- | --- | --- |
+/// | message head (start line, fields, empty line) | 64 KiB (431 past it) | [`h1::Limits::head_size`] |
+/// | field lines in a head or trailer section | 100 (431) | [`h1::Limits::header_count`] |
+/// | request-target | 8 KiB (414) | [`h1::Limits::request_target`] |
+/// | chunk-size line | 4 KiB | [`h1::Limits::chunk_line`] |
+/// | chunk extensions, per message | 16 KiB | [`h1::Limits::chunk_extensions`] |
+/// | trailer section | 16 KiB (431) | [`h1::Limits::trailer_size`] |
+/// | body size | none | [`h1::Limits::body_size`] |
+/// | received body data waiting for a reader | 64 KiB | [`READ_AHEAD`] |
+/// | queued output before a write waits | 64 KiB | [`HIGH_WATER`] |
+/// | unread request body drained to keep the connection | 256 KiB | [`DRAIN_LIMIT`] |
+/// | server: a whole request head (408 after) | 30 s | [`h1::Timeouts::head_read`] |
+/// | server: idle between requests | 60 s | [`h1::Timeouts::keep_alive`] |
+/// | client: waiting for `100 Continue` | 1 s | [`h1::Timeouts::expect_continue`] |
+/// | a write waiting for a peer that stops reading | 30 s | [`Config::write_timeout`] |
+/// | client: establishing the connection | 10 s | [`Config::connect_timeout`] |
+/// | reading on after a close, the peer may still be sending | 2 s | [`LINGER`] |
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {

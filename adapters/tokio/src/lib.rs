@@ -90,9 +90,10 @@
 //! # }
 //! ```
 //!
-//! The defaults of every limit and deadline are in [`h1::Limits`],
-//! [`h1::Timeouts`] and [`Config`]; the per-connection bounds in
-//! [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`] and [`LINGER`].
+//! Every limit and deadline, with its default, is listed on [`Config`]
+//! (the core's in [`h1::Limits`] and [`h1::Timeouts`], the driver's in
+//! [`Config`] and [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`],
+//! [`LINGER`]).
 
 #![deny(missing_docs)]
 
