@@ -96,14 +96,13 @@ impl<IO: Socket> Shared<IO> {
     pub(crate) fn run<R>(&self, stop: Option<&AtomicBool>, mut op: impl FnMut(&mut Session) -> Poll<R>) -> R {
         let mut st = lock(&self.state);
         loop {
+            if stop.is_some_and(|s| s.load(Ordering::Acquire)) && !st.session.is_shutting_down() {
+                st.session.set_shutting_down();
+            }
             if let Poll::Ready(r) = op(&mut st.session) {
                 drop(st);
                 self.changed.notify_all();
                 return r;
-            }
-            if stop.is_some_and(|s| s.load(Ordering::Acquire)) && !st.session.is_shutting_down() {
-                st.session.set_shutting_down();
-                continue;
             }
             st = self.step(st, stop.is_some());
         }

@@ -562,7 +562,12 @@ impl Session {
     // ---- receiving -----------------------------------------------------------
 
     /// Takes the next received event. Body data leaves the read-ahead.
+    /// Events the core already holds come first, without IO (a pipelined
+    /// request is found before anything is written or read).
     fn take(&mut self) -> Option<Inbound> {
+        if self.inbox.is_empty() {
+            self.pump();
+        }
         let next = self.inbox.pop_front();
         if let Some(Inbound::Event(Event::Data(data))) = &next {
             self.inbox_data -= data.len();
@@ -596,7 +601,8 @@ impl Session {
                 // The previous body is a receiver's to read.
                 return Poll::Pending;
             }
-            if self.body_open && (self.shutting_down || self.aborted) {
+            if self.shutting_down || self.aborted {
+                // No further request is answered.
                 self.begin_close();
                 continue;
             }
@@ -631,11 +637,7 @@ impl Session {
                     self.begin_close();
                 }
                 None => {
-                    if self.recv_failed.is_some() || self.aborted || self.conn.wants_close() {
-                        self.begin_close();
-                        continue;
-                    }
-                    if self.shutting_down && !self.body_open && self.conn.our_state() != State::SendBody {
+                    if self.recv_failed.is_some() || self.conn.wants_close() {
                         self.begin_close();
                         continue;
                     }
