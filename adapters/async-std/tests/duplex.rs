@@ -145,7 +145,7 @@ async fn two_tasks_each_side_stream_both_ways<N: Net>() {
     let upload = N::spawn({
         let uploaded = Arc::clone(&uploaded);
         async move {
-            for n in 0..BLOCKS {
+            for n in 0..MANY_BLOCKS {
                 sender.send_data(block(n)).await?;
                 uploaded.fetch_add(BLOCK, Ordering::SeqCst);
             }
@@ -154,7 +154,10 @@ async fn two_tasks_each_side_stream_both_ways<N: Net>() {
     });
     let res = conn.read_response().await.expect("response");
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(uploaded.load(Ordering::SeqCst) < BLOCK * BLOCKS);
+    assert!(
+        uploaded.load(Ordering::SeqCst) < BLOCK * MANY_BLOCKS,
+        "the response came during the upload"
+    );
     let mut checker = Checker::default();
     while let Some(chunk) = conn.read_body().await.expect("body") {
         checker.check(&chunk);
@@ -162,7 +165,7 @@ async fn two_tasks_each_side_stream_both_ways<N: Net>() {
     assert_eq!(checker.at, BLOCK * BLOCKS);
     upload.await.expect("upload");
     let trailers = conn.trailers().expect("trailers");
-    assert_eq!(trailers["x-received"], (BLOCK * BLOCKS).to_string().as_str());
+    assert_eq!(trailers["x-received"], (BLOCK * MANY_BLOCKS).to_string().as_str());
     drop(conn);
     let served = server.await;
     assert!(served.is_ok(), "{served:?}");

@@ -154,7 +154,10 @@ impl<IO: Socket> Shared<IO> {
             self.changed.notify_all();
             return st;
         }
-        let deadline = st.session.deadline(now).map(|d| d.saturating_duration_since(now));
+        let deadline = st
+            .session
+            .deadline(|| now)
+            .map(|d| d.saturating_duration_since(now));
         let write = (st.session.is_write_wanted() || st.session.is_shutdown_due()) && !st.writing;
         let read = st.session.read_mode() != ReadMode::None && !st.reading;
         match (write, read) {

@@ -16,8 +16,6 @@ use crate::session::{ReadMode, Session};
 
 /// Most slices handed to one vectored write.
 const MAX_SLICES: usize = 16;
-/// Rounds of IO one poll makes before yielding to other tasks.
-const ROUNDS: usize = 16;
 
 /// What a round of IO changed, so that waiters elsewhere can be woken.
 #[derive(Clone, Copy, Debug, Default)]
@@ -45,23 +43,18 @@ impl<IO: Unpin, Rt: Transport<IO>> Driver<IO, Rt> {
         }
     }
 
-    /// Does all the IO that can be done without waiting, and arms what
-    /// waits (the socket's readiness, the sleep) on `cx`.
+    /// Does a round of IO (writes what is queued, reads once if reading is
+    /// wanted) and, when nothing moved, arms what waits (the socket's
+    /// readiness, the sleep for the next deadline) on `cx`. The caller
+    /// looks at the session and calls again while something moves.
     pub(crate) fn poll_io(&mut self, cx: &mut Context<'_>) -> Progress {
-        let mut progress = Progress::default();
         if self.io.is_none() {
-            return progress;
+            return Progress::default();
         }
-        for _ in 0..ROUNDS {
-            let moved = self.poll_write(cx) | self.poll_read(cx) | self.poll_deadline(cx);
-            if !moved {
-                return progress;
-            }
-            progress.moved = true;
-        }
-        // Busy: let other tasks run, and come back.
-        cx.waker().wake_by_ref();
-        progress
+        let moved = self.poll_write(cx) | self.poll_read(cx);
+        // Deadlines matter once the connection waits.
+        let moved = moved || self.poll_deadline(cx);
+        Progress { moved }
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>) -> bool {
@@ -135,34 +128,37 @@ impl<IO: Unpin, Rt: Transport<IO>> Driver<IO, Rt> {
             }
             std::task::Poll::Pending => {}
         }
+        if moved {
+            // What was read becomes events at once.
+            session.pump();
+        }
         moved
     }
 
     /// Watches the session's next deadline with the runtime's sleep. The
     /// sleep is only set again when the deadline falls before it fires: a
-    /// keep-alive deadline that moves later with each request costs a
-    /// clock read, not a timer update (an early firing is caught here).
+    /// keep-alive deadline that moves later with each request costs no
+    /// timer update (an early firing is caught in `poll_sleep`).
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> bool {
-        let now = Instant::now();
-        let Some(deadline) = self.session.deadline(now) else {
+        let Some(deadline) = self.session.deadline(Instant::now) else {
             return false;
         };
-        if now >= deadline {
-            self.sleep = None;
-            return self.session.handle_deadlines(now);
-        }
-        let (sleep, fires) = match &mut self.sleep {
+        match &mut self.sleep {
+            Some((_, fires)) if *fires <= deadline => {}
             Some((sleep, fires)) => {
-                if *fires > deadline {
-                    sleep.reset(deadline);
-                    *fires = deadline;
-                }
-                (sleep, fires)
+                sleep.reset(deadline);
+                *fires = deadline;
             }
-            slot @ None => {
-                let (sleep, fires) = slot.insert((Rt::Sleep::until(deadline), deadline));
-                (sleep, fires)
-            }
+            None => self.sleep = Some((Rt::Sleep::until(deadline), deadline)),
+        }
+        self.poll_sleep(cx, deadline)
+    }
+
+    /// Polls the sleep set for `deadline` (or earlier); acts on the
+    /// deadline once it passed, sets the sleep again if it fired early.
+    fn poll_sleep(&mut self, cx: &mut Context<'_>, deadline: Instant) -> bool {
+        let Some((sleep, fires)) = self.sleep.as_mut() else {
+            return false;
         };
         loop {
             if sleep.poll_elapsed(cx).is_pending() {

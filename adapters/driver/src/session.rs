@@ -103,6 +103,9 @@ pub struct Session {
     inbox_data: usize,
     /// Nothing more will come from the core (closed, switched, failed).
     pump_done: bool,
+    /// The core may have events: input, a deadline or a sent message
+    /// changed it since it last said it needs data (or is paused).
+    stirred: bool,
     /// A read failed; reported once the events before it are consumed.
     read_error: Option<io::Error>,
     /// Receiving failed: returned again by later receive operations.
@@ -167,6 +170,7 @@ impl Session {
             inbox: VecDeque::new(),
             inbox_data: 0,
             pump_done: false,
+            stirred: true,
             read_error: None,
             recv_failed: None,
             send_failed: None,
@@ -210,9 +214,10 @@ impl Session {
     /// Returns whether anything changed.
     pub fn pump(&mut self) -> bool {
         let mut changed = false;
-        while !self.pump_done && self.inbox_data < READ_AHEAD {
+        while self.stirred && !self.pump_done && self.inbox_data < READ_AHEAD {
             let event = match self.conn.poll_event() {
                 Ok(Event::NeedData | Event::Paused) => {
+                    self.stirred = false;
                     if let Some(e) = self.read_error.take() {
                         self.received_failure(Error::Io(e));
                         changed = true;
@@ -251,6 +256,7 @@ impl Session {
             if let Error::Protocol(err) = &e {
                 self.set_time();
                 self.conn.send_error_response(err);
+                self.stirred = true;
             }
             self.begin_close();
         }
@@ -328,6 +334,7 @@ impl Session {
     }
 
     fn handed(&mut self, result: Result<(), h1::Error>) {
+        self.stirred = true;
         if let Err(e) = result {
             self.read_error = Some(io::Error::other(e));
         }
@@ -340,6 +347,7 @@ impl Session {
             return;
         }
         self.read_error = Some(e);
+        self.stirred = true;
     }
 
     /// Reports bytes read and discarded while lingering (0: the peer closed).
@@ -453,11 +461,12 @@ impl Session {
     }
 
     /// The next deadline the IO loop must watch (the core's, the write
-    /// deadline, the end of lingering), arming the core's when it is new.
-    pub fn deadline(&mut self, now: Instant) -> Option<Instant> {
+    /// deadline, the end of lingering), arming the core's when it is new
+    /// (`now` is only read then).
+    pub fn deadline(&mut self, now: impl FnOnce() -> Instant) -> Option<Instant> {
         let wanted = self.conn.timer();
         if wanted.map(|t| t.id) != self.core_timer.map(|(t, _)| t.id) {
-            self.core_timer = wanted.map(|t| (t, now + t.duration));
+            self.core_timer = wanted.map(|t| (t, now() + t.duration));
         }
         let write = match (self.write_stall, self.write_timeout) {
             (Some(since), Some(limit)) if self.is_write_wanted() => Some(since + limit),
@@ -486,6 +495,7 @@ impl Session {
                 // A failing deadline makes the core's errors sticky; the
                 // next pump reports it.
                 let _ = self.conn.handle_timeout(timer);
+                self.stirred = true;
             }
         }
         if let (Some(since), Some(limit)) = (self.write_stall, self.write_timeout) {
@@ -867,6 +877,7 @@ impl Session {
             self.closing_field(&mut res);
         }
         self.conn.send_response(res)?;
+        self.stirred = true;
         if !informational {
             self.outgoing += 1;
             self.answered = self.incoming;
@@ -880,6 +891,7 @@ impl Session {
         self.set_time();
         self.closing_field(&mut res);
         self.conn.send_full_response(res, body)?;
+        self.stirred = true;
         self.outgoing += 1;
         self.answered = self.incoming;
         Ok(())
@@ -899,6 +911,7 @@ impl Session {
         let expects = expects_continue(&req);
         self.request_start = self.written + self.output_len() as u64;
         self.conn.send_request(req)?;
+        self.stirred = true;
         self.outgoing += 1;
         self.stopped = false;
         self.awaiting_continue = expects;
@@ -935,6 +948,7 @@ impl Session {
             Some(trailers) => self.conn.send_trailers(trailers)?,
             None => self.conn.send_end()?,
         }
+        self.stirred = true;
         Ok(())
     }
 

@@ -10,24 +10,36 @@
 //! body handle) has its own entry, so two of them in one task (`join`)
 //! never take each other's place.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
+
+use smallvec::SmallVec;
 
 use crate::io::Driver;
 use crate::rt::Transport;
 use crate::session::Session;
 
 /// Rounds of IO one operation makes before yielding to other tasks.
-const OP_ROUNDS: usize = 4;
+const OP_ROUNDS: usize = 16;
 
 /// Identifies one waiting operation among a connection's waiters.
 pub(crate) type WaiterId = u64;
+
+/// Wakers taken out to be woken outside the lock (a connection rarely has
+/// more than a few waiters).
+type Woken = SmallVec<[Waker; 4]>;
 
 /// The waiters, and the fan-out waker over them.
 #[derive(Default)]
 pub(crate) struct Wakers {
     waiters: Mutex<Vec<(WaiterId, Waker)>>,
+    /// How many waiters there are (read without the lock: most operations
+    /// complete without waiting, and then nobody is to be woken).
+    count: AtomicUsize,
+    /// The IO woke the fan-out waker while nobody was registered: the next
+    /// waiter to register is woken at once (it may have missed that).
+    missed: AtomicBool,
     next: AtomicU64,
 }
 
@@ -37,35 +49,59 @@ impl Wakers {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// `id` waits, to be woken with `waker`. Waiters register after the IO
+    /// they polled returned `Pending`: if the IO became ready in between
+    /// while nobody was registered, the waiter is woken at once.
     fn register(&self, id: WaiterId, waker: &Waker) {
         let mut waiters = lock(&self.waiters);
         match waiters.iter_mut().find(|(i, _)| *i == id) {
             Some((_, w)) if w.will_wake(waker) => {}
             Some((_, w)) => *w = waker.clone(),
-            None => waiters.push((id, waker.clone())),
+            None => {
+                waiters.push((id, waker.clone()));
+                self.count.store(waiters.len(), Ordering::Release);
+            }
+        }
+        if self.missed.swap(false, Ordering::AcqRel) {
+            waker.wake_by_ref();
         }
     }
 
     /// `id` no longer waits.
     pub(crate) fn remove(&self, id: WaiterId) {
-        lock(&self.waiters).retain(|(i, _)| *i != id);
+        if self.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut waiters = lock(&self.waiters);
+        waiters.retain(|(i, _)| *i != id);
+        self.count.store(waiters.len(), Ordering::Release);
     }
 
     /// Wakes every waiter but `except` (they register again when polled).
     pub(crate) fn wake_others(&self, except: Option<WaiterId>) {
-        let woken: Vec<Waker> = {
+        self.take_and_wake(except, true);
+    }
+
+    /// `id` completed: it no longer waits, and every other waiter is woken.
+    fn finish(&self, id: WaiterId) {
+        self.take_and_wake(Some(id), false);
+    }
+
+    fn take_and_wake(&self, except: Option<WaiterId>, keep_except: bool) {
+        if self.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let woken: Woken = {
             let mut waiters = lock(&self.waiters);
-            if waiters.iter().all(|(i, _)| Some(*i) == except) {
-                return;
-            }
-            let mut woken = Vec::new();
+            let mut woken = Woken::new();
             waiters.retain(|(i, w)| {
-                let keep = Some(*i) == except;
-                if !keep {
+                let excepted = Some(*i) == except;
+                if !excepted {
                     woken.push(w.clone());
                 }
-                keep
+                excepted && keep_except
             });
+            self.count.store(waiters.len(), Ordering::Release);
             woken
         };
         woken.into_iter().for_each(Waker::wake);
@@ -78,7 +114,13 @@ impl Wake for Wakers {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let woken: Vec<Waker> = lock(&self.waiters).iter().map(|(_, w)| w.clone()).collect();
+        let woken: Woken = {
+            let waiters = lock(&self.waiters);
+            if waiters.is_empty() {
+                self.missed.store(true, Ordering::Release);
+            }
+            waiters.iter().map(|(_, w)| w.clone()).collect()
+        };
         woken.into_iter().for_each(Waker::wake);
     }
 }
@@ -91,13 +133,17 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Shared<IO, Rt: Transport<IO>> {
     pub(crate) driver: Mutex<Driver<IO, Rt>>,
     pub(crate) wakers: Arc<Wakers>,
+    /// The waker the IO is polled with: it wakes every waiter.
+    fan_out: Waker,
 }
 
 impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
     pub(crate) fn new(io: IO, session: Session) -> Arc<Self> {
+        let wakers = Arc::<Wakers>::default();
         Arc::new(Shared {
             driver: Mutex::new(Driver::new(io, session)),
-            wakers: Arc::default(),
+            fan_out: Waker::from(Arc::clone(&wakers)),
+            wakers,
         })
     }
 
@@ -110,47 +156,40 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
         mut op: impl FnMut(&mut Session) -> Poll<R>,
     ) -> Poll<R> {
         let mut driver = lock(&self.driver);
-        if let Poll::Ready(r) = op(&mut driver.session) {
-            drop(driver);
-            self.done(id);
-            return Poll::Ready(r);
-        }
-        // Registered before the IO is polled, so no readiness is missed.
-        self.wakers.register(id, cx.waker());
-        let fan_out = Waker::from(self.wakers.clone());
-        let mut io_cx = Context::from_waker(&fan_out);
+        let mut io_cx = Context::from_waker(&self.fan_out);
         let mut moved = false;
-        // IO, then the operation again, while the IO moves: what the
-        // operation changes (a close begun, output queued) is acted on by
-        // the next round before waiting.
-        for _ in 0..OP_ROUNDS {
-            let progress = driver.poll_io(&mut io_cx);
-            moved |= progress.moved;
+        // The operation, then IO while the operation cannot complete and the
+        // IO moves: what the operation changes (a close begun, output
+        // queued) is acted on by the next round before waiting.
+        for round in 0..=OP_ROUNDS {
             if let Poll::Ready(r) = op(&mut driver.session) {
                 drop(driver);
-                self.done(id);
+                self.wakers.finish(id);
                 return Poll::Ready(r);
             }
+            if round == OP_ROUNDS {
+                break;
+            }
+            let progress = driver.poll_io(&mut io_cx);
             if !progress.moved {
+                // Waiting. Registered while the driver is still locked:
+                // nothing else moves meanwhile, and a readiness that came
+                // during the IO with nobody registered is not lost (see
+                // `Wakers::register`).
+                self.wakers.register(id, cx.waker());
                 drop(driver);
                 if moved {
                     self.wakers.wake_others(Some(id));
                 }
                 return Poll::Pending;
             }
+            moved = true;
         }
         // Still moving: let other tasks run, and come back.
         drop(driver);
-        self.wakers.wake_others(None);
+        self.wakers.wake_others(Some(id));
         cx.waker().wake_by_ref();
         Poll::Pending
-    }
-
-    /// An operation completed: it no longer waits, and what it changed
-    /// may be what others wait for.
-    fn done(&self, id: WaiterId) {
-        self.wakers.remove(id);
-        self.wakers.wake_others(Some(id));
     }
 
     /// Runs `f` on the session (no IO), then wakes the waiters.
@@ -168,8 +207,7 @@ impl<IO: Unpin, Rt: Transport<IO>> Shared<IO, Rt> {
     /// Polls the IO once without waiting (a close the peer sent while
     /// nobody was reading is noticed here).
     pub(crate) fn poll_io_now(&self) {
-        let fan_out = Waker::from(self.wakers.clone());
-        lock(&self.driver).poll_io(&mut Context::from_waker(&fan_out));
+        lock(&self.driver).poll_io(&mut Context::from_waker(&self.fan_out));
     }
 
     /// Waits for `op`, as a waiter of its own.
