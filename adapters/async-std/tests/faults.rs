@@ -990,6 +990,16 @@ async fn client_vanishing_after_101_ends_the_upgraded_task<R: Rt>() {
     for client in clients {
         client.await;
     }
+    // Every connection accepted and served (the accept loop may still be
+    // behind the clients, which are done), then none left.
+    let started = Instant::now();
+    while {
+        let (closed, failed, upgraded) = outcomes.get();
+        closed + failed + upgraded < UPGRADES
+    } && started.elapsed() < Duration::from_secs(15)
+    {
+        sleep(Duration::from_millis(5)).await;
+    }
     server.wait_live(0, Duration::from_secs(15)).await;
     let (closed, failed, upgraded) = outcomes.get();
     let (eof, error, stuck) = (

@@ -841,6 +841,16 @@ fn client_vanishing_after_101_ends_the_upgraded_task() {
     for client in clients {
         client.join().expect("client thread");
     }
+    // Every connection accepted and served (the accept loop may still be
+    // behind the clients, which are done), then none left.
+    let started = Instant::now();
+    while {
+        let (closed, failed, upgraded) = outcomes.get();
+        closed + failed + upgraded < UPGRADES
+    } && started.elapsed() < Duration::from_secs(15)
+    {
+        thread::sleep(Duration::from_millis(5));
+    }
     server.wait_live(0, Duration::from_secs(15));
     let (closed, failed, upgraded) = outcomes.get();
     let (eof, error, stuck) = (
