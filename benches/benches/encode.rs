@@ -6,7 +6,7 @@
 //! Building the `http::Response<()>` is outside the timing (`iter_batched`
 //! setup), like the connection; encoding, queueing the body (a `Bytes`
 //! clone, not a copy), `send_end` and taking the output with
-//! `poll_transmit` are timed. Throughput: the bytes on the wire.
+//! `poll_output` are timed. Throughput: the bytes on the wire.
 
 use std::hint::black_box;
 
@@ -41,7 +41,7 @@ fn encode(conn: &mut Connection, res: Response<()>, body: &Bytes, out: &mut Vec<
     conn.send_data(body.clone()).expect("body");
     conn.send_end().expect("end");
     let mut n = 0;
-    while let Some(piece) = conn.poll_transmit() {
+    while let Some(piece) = conn.poll_output() {
         n += piece.len();
         out.push(piece);
     }

@@ -9,17 +9,21 @@
 //! - `hyper_way`: httparse, then `Method`, `Uri` and `HeaderMap` with values
 //!   sliced from the shared `Bytes` ([`h1_benches::hyper_way`]); building
 //!   the head *and dropping it* are timed.
-//! - `h1_head_event` (a): the core up to its head event, on one warm
-//!   keep-alive connection that serves the same client's heads over and
-//!   over (per-connection allocations made; from its second head on a
-//!   connection reuses the previous head's field names where they recur),
-//!   given the received buffer without a copy. The event is dropped after
-//!   the clock stops, as httparse's output needs no dropping: compare with
-//!   `httparse` (target ≤ 1.5×).
-//! - `h1_request` (b): the same, plus taking the `http::Request<()>` /
-//!   `Response<()>` out of the event and dropping it inside the timing,
-//!   which is the whole life of an owned head as `hyper_way` times it:
-//!   compare with `hyper_way` (target ≤ 1.0×).
+//! - `h1_head_event` (a): the core up to its head event (the
+//!   [`RequestHead`](h1::RequestHead) / [`ResponseHead`](h1::ResponseHead),
+//!   a view of the received bytes), on one warm keep-alive connection that
+//!   serves the same client's heads over and over (per-connection
+//!   allocations made), given the received buffer without a copy. The
+//!   event is dropped after the clock stops, as httparse's output needs no
+//!   dropping: compare with `httparse` (target ≤ 1.5×).
+//! - `h1_request` (b): the same, plus building the `http::Request<()>` /
+//!   `Response<()>` from the head with `Connection::http_request` /
+//!   `http_response`, as the drivers do, and dropping it inside the
+//!   timing, which is the whole life of an owned head as `hyper_way` times
+//!   it. The connection is warm as a driver's is on a keep-alive
+//!   connection (from its second head on, it reuses the previous head's
+//!   field names where they recur): compare with `hyper_way` (target
+//!   ≤ 1.0×).
 //! - `h1_request_cold` (single heads): (b) on a connection made for each
 //!   head outside the timing, so cold in cache (and, for the browser-like
 //!   GET, after small GETs: its field names are new to the connection).
@@ -82,28 +86,41 @@ fn hyper_way_all(buf: &mut BytesMut, response: bool) -> usize {
     n
 }
 
+/// What [`h1_all`] does with each head.
+enum Heads<'a> {
+    /// Keeps the head events, to be dropped after the clock stops.
+    Keep(&'a mut Vec<Event>),
+    /// Builds the `http` head, as a driver does, and drops it.
+    Build,
+}
+
 /// Up to each head event; pipelined requests are answered in between.
-/// The heads are kept in `keep` (dropped later) or dropped at once.
-fn h1_all(conn: &mut Connection, input: BytesMut, mut keep: Option<&mut Vec<Event>>) -> usize {
+fn h1_all(conn: &mut Connection, input: BytesMut, mut heads: Heads<'_>) -> usize {
     conn.receive_buf(input).expect("input");
-    let mut heads = 0;
+    let mut n = 0;
     loop {
         match conn.poll_event().expect("the input parses") {
-            ev @ (Event::Request(_) | Event::Response(_)) => {
-                heads += 1;
-                match keep.as_deref_mut() {
-                    Some(keep) => keep.push(ev),
-                    None => match ev {
-                        Event::Request(req) => drop(black_box(req)),
-                        Event::Response(res) => drop(black_box(res)),
-                        _ => unreachable!(),
-                    },
+            ev if ev.is_head() => {
+                n += 1;
+                match &mut heads {
+                    Heads::Keep(keep) => keep.push(ev),
+                    Heads::Build => build(ev, conn),
                 }
             }
             Event::End => answer_204(conn),
-            Event::NeedData => return heads,
+            Event::NeedData => return n,
             other => panic!("unexpected {other:?}"),
         }
+    }
+}
+
+/// Builds the `http::Request<()>` / `Response<()>` of a head event, as a
+/// driver does, and drops it.
+fn build(ev: Event, conn: &mut Connection) {
+    match ev {
+        Event::Request(head) => drop(black_box(conn.http_request(head).expect("converts"))),
+        Event::Response(head) => drop(black_box(conn.http_response(head).expect("converts"))),
+        other => panic!("unexpected {other:?}"),
     }
 }
 
@@ -149,20 +166,23 @@ fn each_timed_on<T, S, O>(
     total.saturating_sub(clock_cost() * u32::try_from(iters).unwrap_or(u32::MAX))
 }
 
-/// Times `work` on `conn` for each of `iters` copies of `bytes` (as
+/// A keep-alive connection, warm.
+type Warm = Connection;
+
+/// Times `work` on `warm` for each of `iters` copies of `bytes` (as
 /// [`each_timed`] does), then finishes the message outside the timing so
-/// that `conn` is ready for the next head: polls a request's `End` and
-/// answers it with an empty `204`, or (a client) reads the response's
+/// that the connection is ready for the next head: polls a request's `End`
+/// and answers it with an empty `204`, or (a client) reads the response's
 /// body and sends the next GET.
 fn steady<O>(
     iters: u64,
-    conn: &mut Connection,
+    warm: &mut Warm,
     bytes: &[u8],
     response: bool,
     count: usize,
-    work: impl FnMut(&mut Connection, BytesMut) -> O,
+    work: impl FnMut(&mut Warm, BytesMut) -> O,
 ) -> Duration {
-    let finish = |conn: &mut Connection| {
+    let finish = |conn: &mut Warm| {
         if response {
             conn.receive(&vec![b'x'; RESPONSE_BODY]).expect("body");
             while !matches!(conn.poll_event().expect("the body parses"), Event::End) {}
@@ -173,7 +193,7 @@ fn steady<O>(
         }
         assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
     };
-    each_timed_on(iters, conn, |_| read_buffer(bytes), work, finish)
+    each_timed_on(iters, warm, |_| read_buffer(bytes), work, finish)
 }
 
 fn head(c: &mut Criterion) {
@@ -223,7 +243,7 @@ fn head(c: &mut Criterion) {
                         assert!(ev.is_head());
                         keep.push(ev);
                     } else {
-                        assert_eq!(h1_all(conn, input, Some(&mut keep)), count);
+                        assert_eq!(h1_all(conn, input, Heads::Keep(&mut keep)), count);
                     }
                     keep
                 })
@@ -234,13 +254,10 @@ fn head(c: &mut Criterion) {
                 steady(iters, &mut warm, &bytes, response, count, |conn, input| {
                     if count == 1 {
                         conn.receive_buf(input).expect("input");
-                        match conn.poll_event().expect("the input parses") {
-                            Event::Request(req) => drop(black_box(req)),
-                            Event::Response(res) => drop(black_box(res)),
-                            other => panic!("unexpected {other:?}"),
-                        }
+                        let ev = conn.poll_event().expect("the input parses");
+                        build(ev, conn);
                     } else {
-                        assert_eq!(h1_all(conn, input, None), count);
+                        assert_eq!(h1_all(conn, input, Heads::Build), count);
                     }
                 })
             })
@@ -254,11 +271,8 @@ fn head(c: &mut Criterion) {
                     || (conn(), read_buffer(&bytes)),
                     |(mut conn, input)| {
                         conn.receive_buf(input).expect("input");
-                        match conn.poll_event().expect("the input parses") {
-                            Event::Request(req) => drop(black_box(req)),
-                            Event::Response(res) => drop(black_box(res)),
-                            other => panic!("unexpected {other:?}"),
-                        }
+                        let ev = conn.poll_event().expect("the input parses");
+                        build(ev, &mut conn);
                         conn
                     },
                     BatchSize::SmallInput,

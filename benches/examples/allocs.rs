@@ -2,8 +2,10 @@
 //! hyper on the same inputs,
 //!
 //! 1. allocations per head through the core (a keep-alive connection up to
-//!    its head event, the head then dropped) beside the head built the
-//!    hyper way (`h1_benches::hyper_way`);
+//!    its head event, then the `http` head built by the connection, as the
+//!    drivers do, and dropped) beside the head built the
+//!    hyper way (`h1_benches::hyper_way`); and up to the head event alone
+//!    (the wire view, no `http` types);
 //! 2. allocations per body chunk while the core decodes a chunked body;
 //! 3. allocations per request in steady state, end to end in memory: the
 //!    `h1-tokio` server and hyper's http1 server over `tokio::io::duplex`,
@@ -28,10 +30,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-use h1::Event;
+use h1::{Connection, Event};
 use h1_benches::{
-    body_bytes, chunked_post, hyper_way, read_buffer, response_with_body, warm_client, warm_client_after,
-    warm_server, warm_server_after, BROWSER_GET, RESPONSE_HEAD, SMALL_GET,
+    body_bytes, chunked_post, hyper_way, read_buffer, response_with_body, warm_client_after, warm_server,
+    warm_server_after, BROWSER_GET, NO_CONTENT, RESPONSE_HEAD, SMALL_GET,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -108,45 +110,42 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn heads() {
-    println!("## Allocations per head (core, up to the head event, head dropped)\n");
-    println!("| input | h1, steady state (after the same head) | h1, a new kind of head (after small GETs / 204s) | hyper way |");
-    println!("| --- | ---: | ---: | ---: |");
+    println!("## Allocations per head (core, up to the head event, the `http` head built and dropped)\n");
+    println!("| input | h1, steady state (after the same head) | h1, a new kind of head (after small GETs / 204s) | hyper way | h1 head event only, steady state |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    // Up to the head event; with `build`, the `http` head built from it too.
+    let parse = |mut conn: Connection, bytes: &[u8], build: bool| {
+        count(read_buffer(bytes), |buf| {
+            conn.receive_buf(buf).expect("input");
+            match conn.poll_event() {
+                Ok(Event::Request(head)) if build => drop(conn.http_request(head).expect("converts")),
+                Ok(Event::Response(head)) if build => drop(conn.http_response(head).expect("converts")),
+                Ok(ev) if ev.is_head() => drop(ev),
+                other => panic!("no head: {other:?}"),
+            }
+        })
+        .0
+    };
     for (name, bytes) in [("small_get", SMALL_GET), ("browser_get", BROWSER_GET)] {
-        let parse = |conn: h1::Connection| {
-            count((conn, read_buffer(bytes)), |(mut conn, buf)| {
-                conn.receive_buf(buf).expect("input");
-                let Ok(Event::Request(req)) = conn.poll_event() else {
-                    panic!("no request")
-                };
-                drop(req);
-            })
-            .0
-        };
-        let ours = parse(warm_server_after(h1::Config::default(), bytes));
-        let first = parse(warm_server(h1::Config::default()));
+        let steady = || warm_server_after(h1::Config::default(), bytes);
+        let ours = parse(steady(), bytes, true);
+        let first = parse(warm_server_after(h1::Config::default(), SMALL_GET), bytes, true);
         let (theirs, _buf) = count(read_buffer(bytes), |mut buf| {
             drop(hyper_way::request(&mut buf).expect("parses"));
             buf
         });
-        println!("| {name} | {ours} | {first} | {theirs} |");
+        let wire = parse(steady(), bytes, false);
+        println!("| {name} | {ours} | {first} | {theirs} | {wire} |");
     }
-    let parse = |conn: h1::Connection| {
-        count((conn, read_buffer(RESPONSE_HEAD)), |(mut conn, buf)| {
-            conn.receive_buf(buf).expect("input");
-            let Ok(Event::Response(res)) = conn.poll_event() else {
-                panic!("no response")
-            };
-            drop(res);
-        })
-        .0
-    };
-    let ours = parse(warm_client_after(&response_with_body()));
-    let first = parse(warm_client());
+    let steady = || warm_client_after(&response_with_body());
+    let ours = parse(steady(), RESPONSE_HEAD, true);
+    let first = parse(warm_client_after(NO_CONTENT), RESPONSE_HEAD, true);
     let (theirs, _buf) = count(read_buffer(RESPONSE_HEAD), |mut buf| {
         drop(hyper_way::response(&mut buf).expect("parses"));
         buf
     });
-    println!("| response_10 | {ours} | {first} | {theirs} |\n");
+    let wire = parse(steady(), RESPONSE_HEAD, false);
+    println!("| response_10 | {ours} | {first} | {theirs} | {wire} |\n");
 }
 
 fn body_chunks() {

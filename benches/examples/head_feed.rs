@@ -26,8 +26,8 @@ fn main() {
     let mut got = false;
     for piece in input.chunks(step) {
         conn.receive(piece).expect("input");
-        if let Ok(Event::Request(req)) = conn.poll_event() {
-            got = req.headers().len() > 300;
+        if let Ok(Event::Request(head)) = conn.poll_event() {
+            got = head.fields().len() > 300;
             break;
         }
     }

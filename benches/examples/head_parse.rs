@@ -1,16 +1,27 @@
-//! Parses the browser-like GET 1,000 times, through the h1 core (up to
-//! the request event), through bare httparse, or the way hyper builds the
-//! head, for instruction counts under callgrind:
+//! Parses the browser-like GET 1,000 times, through the h1 core, through
+//! bare httparse, or the way hyper builds the head, for instruction counts
+//! under callgrind:
+//!
+//! - `h1-head`: the core up to its request event (the `RequestHead`, a
+//!   view of the received bytes), on a fresh connection each time;
+//! - `h1`: on one warm keep-alive connection, the request event, then the
+//!   `http::Request<()>` built by the connection (`Connection::http_request`,
+//!   as the drivers do), and the empty `204` answer (an `http::Response`);
+//! - `h1-wire`: the same connection, answered without building any `http`
+//!   type (the fields read from the `RequestHead`, the `204` a
+//!   `ResponseHead`);
+//! - `httparse`, `hyper`: the floor and the head built the hyper way;
+//!   `none`: the baseline to subtract.
 //!
 //! ```sh
 //! cargo build --release -p h1-benches --example head_parse
-//! for m in none httparse hyper h1-head h1; do
+//! for m in none httparse hyper h1-head h1 h1-wire; do
 //!     valgrind --tool=callgrind target/release/examples/head_parse $m
 //! done
 //! ```
 
 use h1::Event;
-use h1_benches::{answer_204, hyper_way, read_buffer, warm_server_after, BROWSER_GET};
+use h1_benches::{answer_204, answer_204_wire, hyper_way, read_buffer, warm_server_after, BROWSER_GET};
 
 const ROUNDS: usize = 1000;
 
@@ -34,11 +45,21 @@ fn main() {
             "h1" => {
                 conn.receive_buf(buf).expect("input");
                 let n = match conn.poll_event().expect("valid") {
-                    Event::Request(req) => req.headers().len(),
+                    Event::Request(head) => conn.http_request(head).expect("converts").headers().len(),
                     other => panic!("{other:?}"),
                 };
                 while !matches!(conn.poll_event().expect("valid"), Event::Paused) {}
                 answer_204(&mut conn);
+                n
+            }
+            "h1-wire" => {
+                conn.receive_buf(buf).expect("input");
+                let n = match conn.poll_event().expect("valid") {
+                    Event::Request(head) => head.fields().len(),
+                    other => panic!("{other:?}"),
+                };
+                while !matches!(conn.poll_event().expect("valid"), Event::Paused) {}
+                answer_204_wire(&mut conn);
                 n
             }
             // Up to the request event only: a fresh connection each time
@@ -47,7 +68,7 @@ fn main() {
                 let mut fresh = h1::Connection::server();
                 fresh.receive_buf(buf).expect("input");
                 match fresh.poll_event().expect("valid") {
-                    Event::Request(req) => req.headers().len(),
+                    Event::Request(head) => head.fields().len(),
                     other => panic!("{other:?}"),
                 }
             }

@@ -9,7 +9,7 @@
 //! put an `h1` connection in a known state.
 
 use bytes::{Bytes, BytesMut};
-use h1::{Connection, Event, Role};
+use h1::{Connection, Event, ResponseHead, Role};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, Version};
 
@@ -141,17 +141,18 @@ pub fn warm_server(config: h1::Config) -> Connection {
 }
 
 /// [`warm_server`], having served `previous` (a request without a body)
-/// twice: the steady state of a keep-alive client that sends the same
-/// fields on each request, as browsers and load generators do. From its
-/// second head on, a connection reuses the field names of the previous
-/// head where they recur at the same place.
+/// twice, building the `http::Request` of each head as a driver does
+/// ([`Connection::http_request`]): the steady state of a keep-alive client
+/// that sends the same fields on each request, as browsers and load
+/// generators do (from its second head on, the connection reuses the field
+/// names of the previous head where they recur at the same place).
 pub fn warm_server_after(config: h1::Config, previous: &[u8]) -> Connection {
     let mut conn = Connection::new(Role::Server, config);
     for _ in 0..2 {
         conn.receive(previous).expect("warm-up request");
         loop {
             match conn.poll_event().expect("warm-up request parses") {
-                Event::Request(_) => {}
+                Event::Request(head) => drop(conn.http_request(head).expect("warm-up request converts")),
                 Event::End => break,
                 other => panic!("unexpected warm-up event {other:?}"),
             }
@@ -162,15 +163,19 @@ pub fn warm_server_after(config: h1::Config, previous: &[u8]) -> Connection {
     conn
 }
 
-/// A client connection that has received responses and sent one more GET:
-/// ready for the response head under test.
+/// An empty `204` response, whole.
+pub const NO_CONTENT: &[u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
+
+/// A client connection that has received responses ([`NO_CONTENT`]) and
+/// sent one more GET: ready for the response head under test.
 pub fn warm_client() -> Connection {
-    warm_client_after(b"HTTP/1.1 204 No Content\r\n\r\n")
+    warm_client_after(NO_CONTENT)
 }
 
 /// [`warm_client`], having received `previous` (a whole response, body
-/// included) to each of two GETs: the steady state of a server that sends
-/// the same fields on each response.
+/// included) to each of two GETs, building each `http::Response` as a
+/// driver does: the steady state of a server that sends the same fields on
+/// each response.
 pub fn warm_client_after(previous: &[u8]) -> Connection {
     let mut conn = Connection::new(Role::Client, h1::Config::default());
     for _ in 0..2 {
@@ -178,7 +183,8 @@ pub fn warm_client_after(previous: &[u8]) -> Connection {
         conn.receive(previous).expect("warm-up response");
         loop {
             match conn.poll_event().expect("warm-up response parses") {
-                Event::Response(_) | Event::Data(_) => {}
+                Event::Response(head) => drop(conn.http_response(head).expect("warm-up response converts")),
+                Event::Data(_) => {}
                 Event::End => break,
                 other => panic!("unexpected warm-up event {other:?}"),
             }
@@ -204,6 +210,15 @@ pub fn answer_204(conn: &mut Connection) {
     let mut res = Response::new(());
     *res.status_mut() = StatusCode::NO_CONTENT;
     conn.send_response(res).expect("answer");
+    conn.send_end().expect("answer end");
+    conn.clear_output();
+}
+
+/// [`answer_204`] with the core's own head ([`ResponseHead`]) instead of
+/// an `http::Response`: a server that builds no `http` types.
+pub fn answer_204_wire(conn: &mut Connection) {
+    conn.send_response(ResponseHead::new(StatusCode::NO_CONTENT))
+        .expect("answer");
     conn.send_end().expect("answer end");
     conn.clear_output();
 }
@@ -364,18 +379,20 @@ mod tests {
                 let theirs = hyper_way::response(&mut buf).expect(name);
                 let mut conn = warm_client();
                 conn.receive_buf(read_buffer(&bytes)).expect(name);
-                let Ok(Event::Response(ours)) = conn.poll_event() else {
+                let Ok(Event::Response(head)) = conn.poll_event() else {
                     panic!("{name}: no response event")
                 };
+                let ours = head.into_response().expect(name);
                 assert_eq!(ours.headers(), theirs.headers(), "{name}");
                 assert_eq!(ours.status(), theirs.status(), "{name}");
             } else {
                 let theirs = hyper_way::request(&mut buf).expect(name);
                 let mut conn = warm_server(h1::Config::default());
                 conn.receive_buf(read_buffer(&bytes)).expect(name);
-                let Ok(Event::Request(ours)) = conn.poll_event() else {
+                let Ok(Event::Request(head)) = conn.poll_event() else {
                     panic!("{name}: no request event")
                 };
+                let ours = head.into_request().expect(name);
                 assert_eq!(ours.headers(), theirs.headers(), "{name}");
                 assert_eq!(ours.uri(), theirs.uri(), "{name}");
                 assert_eq!(ours.method(), theirs.method(), "{name}");

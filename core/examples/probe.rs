@@ -9,8 +9,8 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use h1::http::{header, HeaderMap, Method, Request, Response, StatusCode, Version};
-use h1::{Config, Connection, Event, ReasonPhrase, Role, State};
+use h1::http::{header, Method, Request, StatusCode, Version};
+use h1::{Config, Connection, Event, FieldLines, ResponseHead, Role, State};
 use serde_json::{json, Value};
 
 struct Args {
@@ -60,22 +60,18 @@ fn latin1(bytes: &[u8]) -> Value {
     Value::String(bytes.iter().map(|&b| char::from(b)).collect())
 }
 
-fn headers_json(headers: &HeaderMap) -> Value {
-    Value::Array(
-        headers
-            .iter()
-            .map(|(n, v)| json!([n.as_str(), latin1(trim(v.as_bytes()))]))
-            .collect(),
-    )
-}
-
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v
+/// `headers`: names lowercased; `fields`: names as received. Both in
+/// received order, values as the head reads them (trimmed).
+fn fields_json(fields: &FieldLines) -> (Value, Value) {
+    let headers = fields
         .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &v[start..end]
+        .map(|f| json!([latin1(&f.name().to_ascii_lowercase()), latin1(f.value())]))
+        .collect();
+    let lines = fields
+        .iter()
+        .map(|f| json!([latin1(f.name()), latin1(f.value())]))
+        .collect();
+    (Value::Array(headers), Value::Array(lines))
 }
 
 fn version(v: Version) -> &'static str {
@@ -87,23 +83,22 @@ fn version(v: Version) -> &'static str {
 }
 
 /// What the server role answers a complete request with.
-fn answer(conn: &mut Connection, method: &Method, upgrade: Option<String>) -> Result<(), h1::Error> {
-    let res = if *method == Method::CONNECT {
-        Response::builder().status(StatusCode::OK)
+fn answer(
+    conn: &mut Connection,
+    connect: bool,
+    upgrade: Option<Vec<u8>>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if connect {
+        conn.send_response(ResponseHead::new(StatusCode::OK))?;
     } else if let Some(token) = upgrade {
-        Response::builder()
-            .status(StatusCode::SWITCHING_PROTOCOLS)
-            .header(header::UPGRADE, token)
-            .header(header::CONNECTION, "upgrade")
+        let mut res = ResponseHead::new(StatusCode::SWITCHING_PROTOCOLS);
+        res.fields_mut().append("upgrade", token)?;
+        res.fields_mut().append("connection", "upgrade")?;
+        conn.send_response(res)?;
     } else {
-        Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_LENGTH, "0")
-    };
-    let res = res.body(()).expect("static response parts are valid");
-    let switching = res.status() == StatusCode::SWITCHING_PROTOCOLS || *method == Method::CONNECT;
-    conn.send_response(res)?;
-    if !switching {
+        let mut res = ResponseHead::new(StatusCode::OK);
+        res.fields_mut().append("content-length", "0")?;
+        conn.send_response(res)?;
         conn.send_end()?;
     }
     Ok(())
@@ -150,15 +145,16 @@ fn main() -> ExitCode {
                 eprintln!("probe: bad method {m:?}");
                 return ExitCode::from(2);
             };
-            let uri = if method == Method::CONNECT {
-                "example.com:443"
+            // CONNECT names its authority, which Host repeats (RFC 9112 3.2).
+            let (uri, host) = if method == Method::CONNECT {
+                ("example.com:443", "example.com:443")
             } else {
-                "/"
+                ("/", "example.com")
             };
             let mut req = Request::builder()
                 .method(method)
                 .uri(uri)
-                .header(header::HOST, "example.com");
+                .header(header::HOST, host);
             if let (0, Some(token)) = (i, &args.upgrade) {
                 req = req
                     .header(header::CONNECTION, "upgrade")
@@ -174,7 +170,7 @@ fn main() -> ExitCode {
 
     let step = args.split.unwrap_or(input.len().max(1));
     let mut fed = 0;
-    let mut current: Option<(Method, Option<String>)> = None;
+    let mut current: Option<(bool, Option<Vec<u8>>)> = None;
     loop {
         let at_eof = fed == input.len();
         let fed_ok = if at_eof {
@@ -207,51 +203,54 @@ fn main() -> ExitCode {
             };
             match event {
                 Event::NeedData | Event::Paused => break false,
-                Event::Request(req) => {
+                Event::Request(head) => {
                     current = Some((
-                        req.method().clone(),
-                        h1::requested_upgrade(&req).map(str::to_owned),
+                        head.is_method(&Method::CONNECT),
+                        head.requested_upgrade().map(<[u8]>::to_vec),
                     ));
+                    let (headers, fields) = fields_json(head.fields());
                     emit(
                         &mut out,
                         json!({
                             "event": "request",
-                            "method": req.method().as_str(),
-                            "target": req.uri().to_string(),
-                            "version": version(req.version()),
-                            "headers": headers_json(req.headers()),
+                            "method": latin1(head.method()),
+                            "target": latin1(head.target()),
+                            "version": version(head.version()),
+                            "headers": headers,
+                            "fields": fields,
                         }),
                     );
                 }
-                Event::Informational(res) | Event::Response(res) => {
-                    let reason = match res.extensions().get::<ReasonPhrase>() {
-                        Some(r) => latin1(&r.0),
-                        None => json!(res.status().canonical_reason().unwrap_or("")),
-                    };
+                Event::Informational(head) | Event::Response(head) => {
+                    let (headers, fields) = fields_json(head.fields());
                     emit(
                         &mut out,
                         json!({
                             "event": "response",
-                            "status": res.status().as_u16(),
-                            "reason": reason,
-                            "version": version(res.version()),
-                            "headers": headers_json(res.headers()),
+                            "status": head.status().as_u16(),
+                            "reason": latin1(head.reason()),
+                            "version": version(head.version()),
+                            "headers": headers,
+                            "fields": fields,
                         }),
                     );
                 }
                 Event::Data(d) => emit(&mut out, json!({"event": "data", "data": latin1(&d)})),
-                Event::Trailers(t) => emit(
-                    &mut out,
-                    json!({"event": "trailers", "headers": headers_json(&t)}),
-                ),
+                Event::Trailers(t) => {
+                    let (headers, fields) = fields_json(&t);
+                    emit(
+                        &mut out,
+                        json!({"event": "trailers", "headers": headers, "fields": fields}),
+                    );
+                }
                 Event::End => {
                     emit(&mut out, json!({"event": "end"}));
-                    if let (Role::Server, Some((method, upgrade))) = (args.role, current.take()) {
-                        if let Err(e) = answer(&mut conn, &method, upgrade) {
+                    if let (Role::Server, Some((connect, upgrade))) = (args.role, current.take()) {
+                        if let Err(e) = answer(&mut conn, connect, upgrade) {
                             eprintln!("probe: answering: {e}");
                             return ExitCode::from(1);
                         }
-                        while conn.poll_transmit().is_some() {}
+                        while conn.poll_output().is_some() {}
                         if conn.our_state() == State::MustClose {
                             break true;
                         }
@@ -267,6 +266,7 @@ fn main() -> ExitCode {
                     emit(&mut out, json!({"event": "closed"}));
                     break true;
                 }
+                Event::Finished => break true,
                 other => {
                     eprintln!("probe: unexpected event {other:?}");
                     return ExitCode::from(1);

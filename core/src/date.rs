@@ -12,6 +12,11 @@ const MONTHS: [&[u8; 3]; 12] = [
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, for a `date` field. Drivers call it at
 /// most once a second and reuse the value.
 pub fn http_date(unix_secs: u64) -> HeaderValue {
+    HeaderValue::from_bytes(&imf_fixdate(unix_secs)).expect("an IMF-fixdate is visible ASCII")
+}
+
+/// The IMF-fixdate of `unix_secs`, as bytes.
+pub(crate) fn imf_fixdate(unix_secs: u64) -> [u8; 29] {
     let days = unix_secs / 86_400;
     let secs = unix_secs % 86_400;
     let (year, month, day) = civil_from_days(days);
@@ -36,8 +41,7 @@ pub fn http_date(unix_secs: u64) -> HeaderValue {
     out[22] = b':';
     two_digits(&mut out[23..25], secs % 60);
     out[25..].copy_from_slice(b" GMT");
-    HeaderValue::from_bytes(&out)
-        .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"))
+    out
 }
 
 fn two_digits(dst: &mut [u8], n: u64) {

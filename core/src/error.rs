@@ -61,7 +61,22 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Protocol(e) => Some(e),
+            Error::Limit(e) => Some(e),
+            Error::Incomplete(e) => Some(e),
+            Error::Misuse(e) => Some(e),
+            Error::Timeout(_) => None,
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+impl std::error::Error for LimitError {}
+impl std::error::Error for Incomplete {}
+impl std::error::Error for Misuse {}
 
 impl From<ProtocolError> for Error {
     fn from(e: ProtocolError) -> Self {
@@ -135,8 +150,12 @@ pub enum ProtocolError {
     MissingChunkCrlf,
     /// Bytes arrived while no request was waiting for a response.
     UnsolicitedResponse,
-    /// A 101 response to a request that did not ask to upgrade.
+    /// A 101 response to a request that did not ask to upgrade, or that
+    /// names no protocol the request offered (RFC 9110 section 7.8).
     UnexpectedSwitch,
+    /// A CONNECT request that declares content (RFC 9110 section 9.3.6: it
+    /// has none; what follows its head belongs to the tunnel).
+    ConnectWithContent,
 }
 
 impl ProtocolError {
@@ -175,7 +194,8 @@ impl fmt::Display for ProtocolError {
             ProtocolError::InvalidChunkExtension => "invalid chunk extension",
             ProtocolError::MissingChunkCrlf => "chunk data not followed by CRLF",
             ProtocolError::UnsolicitedResponse => "response received with no request in flight",
-            ProtocolError::UnexpectedSwitch => "101 response to a request that did not ask to upgrade",
+            ProtocolError::UnexpectedSwitch => "101 response to a request that did not offer its protocol",
+            ProtocolError::ConnectWithContent => "CONNECT request with content",
         })
     }
 }
@@ -301,8 +321,11 @@ pub enum Misuse {
     MissingHost,
     /// CONNECT needs a URI with an authority (`host:port`).
     ConnectWithoutAuthority,
-    /// A request-target its method does not allow: `*` is for OPTIONS only.
+    /// A request-target that is not in the form its method takes (RFC 9112
+    /// section 3.2): origin- or absolute-form, `*` for OPTIONS only.
     InvalidTarget,
+    /// A method that is not a token.
+    InvalidMethod,
     /// More than one Host field, or a Host (given or taken from the URI)
     /// that is not `uri-host [":" port]`.
     InvalidHost,
@@ -319,6 +342,30 @@ pub enum Misuse {
     /// Input after the connection switched protocols: the bytes belong to
     /// the new protocol.
     InputAfterSwitch,
+    /// An Upgrade field without the `upgrade` connection option (RFC 9110
+    /// section 7.8: a sender of Upgrade MUST also send it).
+    UpgradeWithoutConnection,
+    /// A TE field without the `TE` connection option (RFC 9110 section
+    /// 10.1.4: a sender of TE MUST also send it).
+    TeWithoutConnection,
+    /// `Expect: 100-continue` on a request without content (RFC 9110
+    /// section 10.1.1: a client MUST NOT send it).
+    ExpectWithoutContent,
+    /// A 101 whose Upgrade field names a protocol the request did not
+    /// offer, or none (RFC 9110 section 7.8).
+    SwitchToUnofferedProtocol,
+    /// A reason phrase with a control byte other than HTAB (RFC 9112
+    /// section 4).
+    InvalidReason,
+    /// A 101 or a 426 without an Upgrade field naming the protocols (RFC
+    /// 9110 sections 15.2.2 and 15.5.22).
+    MissingUpgrade,
+    /// `chunked` in a TE field (RFC 9112 section 7.4: a client MUST NOT
+    /// send it; chunked is always acceptable).
+    ChunkedInTe,
+    /// A trailer field that must not be sent in a trailer section
+    /// (framing, routing or connection control: RFC 9110 section 6.5.1).
+    InvalidTrailer,
 }
 
 impl fmt::Display for Misuse {
@@ -340,8 +387,11 @@ impl fmt::Display for Misuse {
             Misuse::TrailersNeedChunked => f.write_str("trailers need a chunked body"),
             Misuse::MissingHost => f.write_str("HTTP/1.1 request needs host or an absolute URI"),
             Misuse::ConnectWithoutAuthority => f.write_str("CONNECT needs host:port"),
-            Misuse::InvalidTarget => f.write_str("request-target not allowed for its method"),
-            Misuse::InvalidHost => f.write_str("host must be one uri-host[:port]"),
+            Misuse::InvalidTarget => f.write_str("request-target not in a form its method takes"),
+            Misuse::InvalidMethod => f.write_str("method is not a token"),
+            Misuse::InvalidHost => {
+                f.write_str("host must be one uri-host[:port], the target's authority when it names one")
+            }
             Misuse::InformationalToHttp10 => f.write_str("1xx response to an HTTP/1.0 client"),
             Misuse::SwitchNotRequested => f.write_str("101 to a request that did not ask to upgrade"),
             Misuse::SwitchBeforeRequestBody => {
@@ -350,6 +400,14 @@ impl fmt::Display for Misuse {
             Misuse::InvalidStatus => f.write_str("status not usable here"),
             Misuse::InputAfterEof => f.write_str("input after end of input"),
             Misuse::InputAfterSwitch => f.write_str("input after the protocol switch"),
+            Misuse::UpgradeWithoutConnection => f.write_str("upgrade without the upgrade connection option"),
+            Misuse::TeWithoutConnection => f.write_str("te without the te connection option"),
+            Misuse::ExpectWithoutContent => f.write_str("100-continue expected of a request without content"),
+            Misuse::SwitchToUnofferedProtocol => f.write_str("101 to a protocol the request did not offer"),
+            Misuse::InvalidReason => f.write_str("reason phrase holds a control byte"),
+            Misuse::MissingUpgrade => f.write_str("101 or 426 without an upgrade field"),
+            Misuse::ChunkedInTe => f.write_str("chunked listed in te"),
+            Misuse::InvalidTrailer => f.write_str("field not allowed in a trailer section"),
         }
     }
 }

@@ -6,8 +6,8 @@
 //! ends of an exchange and compare the kinds of events each side saw.
 
 use bytes::Bytes;
-use h1::http::{HeaderMap, Request, Response};
-use h1::{Config, Connection, Error, Event, Role};
+use h1::http::{Request, Response};
+use h1::{Config, Connection, Error, Event, FieldLines, Role};
 
 /// Field lines as (lowercase name, value) pairs, in order.
 pub type Fields = Vec<(String, Vec<u8>)>;
@@ -45,6 +45,8 @@ pub enum Ev {
     Closed,
     /// Paused until we act.
     Paused,
+    /// Nothing more will be read.
+    Finished,
     /// A receive error.
     Error(Error),
 }
@@ -62,15 +64,30 @@ impl Ev {
             Ev::Upgrade(_) => "upgrade",
             Ev::Closed => "closed",
             Ev::Paused => "paused",
+            Ev::Finished => "finished",
             Ev::Error(_) => "error",
         }
     }
 }
 
-/// Field lines of a map, in order, for comparison.
-pub fn fields(map: &HeaderMap) -> Fields {
-    map.iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+/// Field lines in order, names lowercased, for comparison.
+pub fn fields(lines: &FieldLines) -> Fields {
+    lines
+        .iter()
+        .map(|f| {
+            (
+                String::from_utf8_lossy(f.name()).to_ascii_lowercase(),
+                f.value().to_vec(),
+            )
+        })
+        .collect()
+}
+
+/// Field lines in order exactly as they are: names in their case.
+pub fn wire_fields(lines: &FieldLines) -> Vec<(Vec<u8>, Vec<u8>)> {
+    lines
+        .iter()
+        .map(|f| (f.name().to_vec(), f.value().to_vec()))
         .collect()
 }
 
@@ -110,14 +127,14 @@ pub fn normalized(events: Vec<Ev>) -> Vec<Ev> {
 pub fn summarize(event: &Event) -> Option<Ev> {
     Some(match event {
         Event::Request(r) => Ev::Request {
-            method: r.method().to_string(),
-            target: r.uri().to_string(),
-            headers: fields(r.headers()),
+            method: String::from_utf8_lossy(r.method()).into_owned(),
+            target: String::from_utf8_lossy(r.target()).into_owned(),
+            headers: fields(r.fields()),
         },
         Event::Informational(r) => Ev::Informational(r.status().as_u16()),
         Event::Response(r) => Ev::Response {
             status: r.status().as_u16(),
-            headers: fields(r.headers()),
+            headers: fields(r.fields()),
         },
         Event::Data(d) => Ev::Data(d.to_vec()),
         Event::Trailers(t) => Ev::Trailers(fields(t)),
@@ -125,6 +142,7 @@ pub fn summarize(event: &Event) -> Option<Ev> {
         Event::Upgrade { leftover } => Ev::Upgrade(leftover.to_vec()),
         Event::Closed => Ev::Closed,
         Event::Paused => Ev::Paused,
+        Event::Finished => Ev::Finished,
         Event::NeedData => return None,
         other => unreachable!("h1-tests knows every event, not {other:?}"),
     })
@@ -150,7 +168,7 @@ pub fn drain_with(conn: &mut Connection, at_need_data: impl FnOnce(&Connection))
                     return out;
                 }
                 Some(ev) => {
-                    let stop = matches!(ev, Ev::Paused | Ev::Closed | Ev::Upgrade(_));
+                    let stop = matches!(ev, Ev::Paused | Ev::Closed | Ev::Upgrade(_) | Ev::Finished);
                     out.push(ev);
                     if stop {
                         return out;
@@ -187,7 +205,7 @@ pub fn kinds(events: &[Ev]) -> Vec<&'static str> {
 /// Everything `conn` wants to write, concatenated.
 pub fn take_output(conn: &mut Connection) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Some(b) = conn.poll_transmit() {
+    while let Some(b) = conn.poll_output() {
         out.extend_from_slice(&b);
     }
     out
@@ -240,7 +258,7 @@ fn run(conn: &mut Connection, events: &mut Vec<Ev>, answer: &mut dyn FnMut(&mut 
         let mut answered = false;
         for ev in batch {
             let end = ev == Ev::End;
-            let terminal = matches!(ev, Ev::Error(_) | Ev::Closed | Ev::Upgrade(_));
+            let terminal = matches!(ev, Ev::Error(_) | Ev::Closed | Ev::Upgrade(_) | Ev::Finished);
             let paused = ev == Ev::Paused;
             if !paused {
                 events.push(ev);
@@ -360,7 +378,11 @@ pub fn with_leniency(lenient: bool) -> Config {
     let mut config = Config::default();
     config.lenient.bare_lf = lenient;
     config.lenient.identical_content_lengths = lenient;
-    config.lenient.obs_fold_in_responses = lenient;
+    config.response_obs_fold = if lenient {
+        h1::ObsFold::Unfold
+    } else {
+        h1::ObsFold::Reject
+    };
     config
 }
 

@@ -119,3 +119,55 @@ fn host_derived_from_an_authority_that_is_not_a_host() {
         sent_request_is_received(req);
     }
 }
+
+/// `server_bytes` (G7 in `tests/fuzz/RUNS.md`): an Upgrade field whose
+/// elements are not protocols. `requested_upgrade` named `Up"`, which the
+/// core then refused to switch to. Only a `token [ "/" token ]` is a
+/// protocol (RFC 9110 section 7.8): this request proposes nothing, and one
+/// that names a protocol among junk switches to it.
+#[test]
+fn upgrade_elements_that_are_not_protocols() {
+    let mut conn = h1::Connection::server();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: Up\"\r\nUpgrade:\r\n\r\n")
+        .expect("input");
+    let Ok(h1::Event::Request(head)) = conn.poll_event() else {
+        panic!("a request")
+    };
+    assert_eq!(head.requested_upgrade(), None);
+    assert!(!conn.is_switch_proposed());
+
+    let mut conn = h1::Connection::server();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: a b, ws\r\n\r\n")
+        .expect("input");
+    let Ok(h1::Event::Request(head)) = conn.poll_event() else {
+        panic!("a request")
+    };
+    let token = head.requested_upgrade().expect("a protocol").to_vec();
+    assert_eq!(token, b"ws");
+    while !matches!(conn.poll_event(), Ok(h1::Event::Paused)) {}
+    let mut res = h1::ResponseHead::new(h1::http::StatusCode::SWITCHING_PROTOCOLS);
+    res.fields_mut().append("upgrade", &token).expect("valid");
+    res.fields_mut().append("connection", "upgrade").expect("valid");
+    conn.send_response(res)
+        .expect("the protocol requested_upgrade names is one the 101 may name");
+}
+
+/// `server_bytes`: an Upgrade line with an unbalanced quote before one that
+/// names a protocol. The offer kept for the 101 was the lines joined and
+/// read again, where the quote swallowed the protocol that
+/// `requested_upgrade` named: the offer is now the protocols themselves.
+#[test]
+fn an_unbalanced_quote_does_not_hide_a_later_protocol() {
+    let mut conn = h1::Connection::server();
+    conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: webs\"x, y\r\nUpgrade: a\tb\r\nUpgrade: websd\r\n\r\n")
+        .expect("input");
+    let Ok(h1::Event::Request(head)) = conn.poll_event() else {
+        panic!("a request")
+    };
+    assert_eq!(head.requested_upgrade(), Some(&b"websd"[..]));
+    while !matches!(conn.poll_event(), Ok(h1::Event::Paused)) {}
+    let mut res = h1::ResponseHead::new(h1::http::StatusCode::SWITCHING_PROTOCOLS);
+    res.fields_mut().append("upgrade", "websd").expect("valid");
+    res.fields_mut().append("connection", "upgrade").expect("valid");
+    conn.send_response(res).expect("a 101 to the protocol offered");
+}

@@ -84,6 +84,8 @@ fn outcome(events: Vec<Ev>) -> Outcome {
                 None => out.other.push(Ev::End),
             },
             Ev::Trailers(_) => {}
+            // The connection closes after the last request: nothing more is read.
+            Ev::Finished => {}
             Ev::Closed => out.closed = true,
             Ev::Error(e) => out.error = Some(e),
             other => out.other.push(other),
@@ -599,9 +601,16 @@ fn host() {
         (b"GET / HTTP/1.1\r\nHost: 192.0.2.1:80\r\n\r\n", one(b"")),
         (b"GET / HTTP/1.1\r\nHost: a.example:8080\r\n\r\n", one(b"")),
         (b"GET / HTTP/1.1\r\nhOsT: a.example\r\n\r\n", one(b"")),
-        // uri-host may be an empty reg-name (RFC 9112 3.2: a client sends
-        // an empty Host when the target URI has no authority).
-        (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
+        // An empty Host names no host: with an origin-form target the
+        // target URI would have an empty authority, which RFC 9110 4.2.1
+        // says a recipient MUST reject. With an absolute-form target the
+        // target names the host (a client sends an empty Host when the
+        // target URI has no authority, RFC 9112 3.2).
+        (b"GET / HTTP/1.1\r\nHost: \r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"OPTIONS * HTTP/1.1\r\nHost: \r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET http://a.example/ HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
+        (b"CONNECT a.example:443 HTTP/1.1\r\nHost: \r\n\r\n", one(b"")),
         // absolute-form: Host is still required, its value is ignored
         // (RFC 9112 3.2, 3.2.2).
         (
@@ -621,9 +630,11 @@ fn absolute_form_authority_wins_over_host() {
     let mut conn = Connection::server();
     conn.receive(b"GET http://a.example/x?y HTTP/1.1\r\nHost: b.example\r\n\r\n")
         .expect("receive");
-    let Ok(Event::Request(req)) = conn.poll_event() else {
+    let Ok(Event::Request(head)) = conn.poll_event() else {
         panic!("expected a request");
     };
+    assert_eq!(head.target(), b"http://a.example/x?y", "the target as received");
+    let req = head.into_request().expect("http types");
     assert_eq!(req.uri().authority().map(|a| a.as_str()), Some("a.example"));
     assert_eq!(req.uri().path(), "/x");
     assert_eq!(req.uri().query(), Some("y"));
@@ -688,6 +699,116 @@ fn request_target_forms() {
     run_table("request_target_forms", &strict(), false, cases);
 }
 
+/// The octets and components an origin-form target may hold (RFC 9112
+/// 3.2.1, RFC 3986 3.3, 3.4, 2.1): pchars, `/`, and `?` in the query,
+/// with well-formed escapes. No fragment, no other octet, never repaired.
+#[test]
+fn request_target_octets() {
+    let target = |t: &[u8]| [&b"GET "[..], t, b" HTTP/1.1\r\nHost: a\r\n\r\n"].concat();
+    let mut cases: Vec<(Vec<u8>, Verdict)> = vec![
+        (target(b"/a;b=c/d:e@f!$&'()*+,~-._"), one(b"")),
+        (target(b"/a?b=/c?d"), one(b"")),
+        (target(b"/%41%7e"), one(b"")),
+        (target(b"/a#f"), rej(P::InvalidTarget, 400)),
+        (target(b"/a?b#f"), rej(P::InvalidTarget, 400)),
+        (target(b"/%zz"), rej(P::InvalidTarget, 400)),
+        (target(b"/%"), rej(P::InvalidTarget, 400)),
+        (target(b"/%%41"), rej(P::InvalidTarget, 400)),
+        (target(b"/a?%4g"), rej(P::InvalidTarget, 400)),
+        (target(b"/\xc3\xa9"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example/#f"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example/%zz"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example:8a/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.example:65536/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://[zz]/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://user@a.example/"), rej(P::InvalidTarget, 400)),
+        (target(b"http://a.ex%41mple/"), one(b"")),
+    ];
+    // Every visible byte outside the grammar, in a path and in a query.
+    for b in br#""<>[\]^`{|}"# {
+        cases.push((target(&[b'/', b'a', *b]), rej(P::InvalidTarget, 400)));
+        cases.push((target(&[b'/', b'?', *b]), rej(P::InvalidTarget, 400)));
+    }
+    run_table("request_target_octets", &strict(), false, &cases);
+}
+
+/// RFC 9110 9.3.6: a server MUST reject a CONNECT to an empty or invalid
+/// port; a Host's port is a port number too.
+#[test]
+fn ports() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (
+            b"CONNECT a.example:65535 HTTP/1.1\r\nHost: a.example:65535\r\n\r\n",
+            one(b""),
+        ),
+        (
+            b"CONNECT a.example:0 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"CONNECT a.example:65536 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"CONNECT a.example:99999 HTTP/1.1\r\nHost: a.example\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: a:65536\r\n\r\n",
+            rej(P::InvalidHost, 400),
+        ),
+        (
+            b"GET / HTTP/1.1\r\nHost: a:99999999999999999999\r\n\r\n",
+            rej(P::InvalidHost, 400),
+        ),
+        (b"GET / HTTP/1.1\r\nHost: [zz]\r\n\r\n", rej(P::InvalidHost, 400)),
+        (b"GET / HTTP/1.1\r\nHost: a:\r\n\r\n", one(b"")),
+    ];
+    run_table("ports", &strict(), false, cases);
+}
+
+/// RFC 9110 9.3.6: a CONNECT request has no content; one that declares
+/// some is refused, since recipients would frame it differently.
+#[test]
+fn connect_has_no_content() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nContent-Length: 0\r\n\r\n", one(b"")),
+        (
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nContent-Length: 5\r\n\r\nhello",
+            rej(P::ConnectWithContent, 400),
+        ),
+        (
+            b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            rej(P::ConnectWithContent, 400),
+        ),
+    ];
+    run_table("connect_has_no_content", &strict(), false, cases);
+}
+
+/// RFC 9112 2.2: empty lines where a request line may start are ignored,
+/// also right before the end of the input.
+#[test]
+fn empty_lines_before_the_end_are_a_clean_close() {
+    let mut conn = Connection::server();
+    let events = feed(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\n\r\n",
+        &[],
+        true,
+        &mut answer_404,
+    );
+    assert_eq!(h1_tests::kinds(&events), ["request", "end", "closed"]);
+    let mut conn = Connection::server();
+    let events = feed(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n\r\nG",
+        &[],
+        true,
+        &mut answer_404,
+    );
+    assert_eq!(events.last(), Some(&Ev::Error(Incomplete::Head.into())));
+}
+
 #[test]
 fn request_targets_come_out_as_sent() {
     let cases: &[(&[u8], &str)] = &[
@@ -701,6 +822,20 @@ fn request_targets_come_out_as_sent() {
             b"GET http://a.example/x?y HTTP/1.1\r\nHost: a.example\r\n\r\n",
             "http://a.example/x?y",
         ),
+        // Never rewritten: no `/` added to an empty path, no case changed.
+        (
+            b"GET http://a.example HTTP/1.1\r\nHost: a\r\n\r\n",
+            "http://a.example",
+        ),
+        (
+            b"GET HTTP://A.EXAMPLE/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            "HTTP://A.EXAMPLE/",
+        ),
+        (
+            b"OPTIONS http://a.example HTTP/1.1\r\nHost: a\r\n\r\n",
+            "http://a.example",
+        ),
+        (b"GET /%7Efoo/%2e HTTP/1.1\r\nHost: a\r\n\r\n", "/%7Efoo/%2e"),
     ];
     for (input, target) in cases {
         let mut conn = Connection::server();
@@ -1034,9 +1169,22 @@ fn limit_chunk_extensions() {
         (chunked!("5;abcdef\r\nhello\r\n0\r\n\r\n"), one(b"hello")),
         (chunked!("5;a=1\r\nhello\r\n0;b=2\r\n\r\n"), one(b"hello")),
         // Counted over all the chunks of the message.
-        (chunked!("2;abcdef\r\nhe\r\n3;abcdef\r\nllo\r\n0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
-        (chunked!("5;abcdef\r\nhello\r\n0;abcdef\r\n\r\n"), rej(L::ChunkExtensions, 400)),
-        (chunked!("5;abcdefghijklmnopqrstuvwxyz\r\nhello\r\n0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
+        // A chunk pays for 16 + 2 x its size of extension bytes; what is
+        // left unpaid adds up over the message (Go's rule).
+        (
+            chunked!("1;aaaaaaaaaaaaaaaaaaaaaaa\r\nh\r\n1;aaaaaaaaaaaaaaaaaaaaaaa\r\ni\r\n0\r\n\r\n"),
+            rej(L::ChunkExtensions, 400),
+        ),
+        (chunked!("5;abcdef\r\nhello\r\n0;abcdefghijklmnopqrstuvwxyz0\r\n\r\n"), rej(L::ChunkExtensions, 400)),
+        (
+            chunked!("5;abcdefghijklmnopqrstuvwxyzabcdefghijklmn\r\nhello\r\n0\r\n\r\n"),
+            rej(L::ChunkExtensions, 400),
+        ),
+        // A stream that tags every chunk runs as long as it carries data.
+        (
+            chunked!("8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n8;abcdefghij\r\n12345678\r\n0\r\n\r\n"),
+            one(b"12345678123456781234567812345678"),
+        ),
         // Counted per message: the next request starts afresh.
         (
             chunked!("5;abcdef\r\nhello\r\n0\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;abcdef\r\nhello\r\n0\r\n\r\n"),
@@ -1201,8 +1349,8 @@ fn http11_persists_by_default() {
     assert_eq!(h1_tests::kinds(&events), ["request", "end", "request", "end"]);
     assert!(!lowercase(&wire).contains("connection: close"));
     assert_eq!(conn.close_reason(), None);
-    assert!(!conn.wants_close());
-    assert!(conn.wants_read());
+    assert!(!conn.is_close_wanted());
+    assert!(conn.is_read_wanted());
 }
 
 #[test]
@@ -1211,10 +1359,14 @@ fn connection_close_stops_parsing_after_that_request() {
         // What follows is never parsed: not a request, and not an error.
         let input = format!("GET / HTTP/1.1\r\nHost: a\r\nConnection: {value}\r\n\r\n\0garbage\r\n\r\n");
         let (mut conn, events, wire) = serve(input.as_bytes());
-        assert_eq!(h1_tests::kinds(&events), ["request", "end"], "{value}");
+        assert_eq!(
+            h1_tests::kinds(&events),
+            ["request", "end", "finished"],
+            "{value}"
+        );
         assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose), "{value}");
-        assert!(conn.wants_close(), "{value}");
-        assert!(!conn.wants_read(), "{value}");
+        assert!(conn.is_close_wanted(), "{value}");
+        assert!(!conn.is_read_wanted(), "{value}");
         // RFC 9112 9.6: the server SHOULD send "close" in its response.
         assert!(lowercase(&wire).contains("\r\nconnection: close\r\n"), "{value}");
         assert!(!drain(&mut conn)
@@ -1235,9 +1387,9 @@ fn connection_close_in_a_second_field_line() {
 #[test]
 fn http10_without_keep_alive_closes() {
     let (conn, events, _) = serve(b"GET /1 HTTP/1.0\r\n\r\nGET /2 HTTP/1.0\r\n\r\n");
-    assert_eq!(h1_tests::kinds(&events), ["request", "end"]);
+    assert_eq!(h1_tests::kinds(&events), ["request", "end", "finished"]);
     assert_eq!(conn.close_reason(), Some(CloseReason::Http10));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -1253,7 +1405,7 @@ fn http10_with_keep_alive_persists() {
             "{value}"
         );
         assert_eq!(conn.close_reason(), None, "{value}");
-        assert!(!conn.wants_close(), "{value}");
+        assert!(!conn.is_close_wanted(), "{value}");
         // Each response says the connection persists (RFC 9112 C.2.2).
         let wire = lowercase(&wire);
         assert_eq!(
@@ -1335,17 +1487,17 @@ fn expect_continue_until_100_is_sent() {
         let head = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: {value}\r\n\r\n");
         conn.receive(head.as_bytes()).expect("receive");
         assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-        assert!(conn.expects_continue(), "{value}");
+        assert!(conn.is_continue_expected(), "{value}");
         let cont = Response::builder().status(100).body(()).expect("valid");
         conn.send_response(cont).expect("100");
         assert_eq!(take_output(&mut conn), b"HTTP/1.1 100 Continue\r\n\r\n");
-        assert!(!conn.expects_continue(), "{value}");
+        assert!(!conn.is_continue_expected(), "{value}");
         conn.receive(b"hello").expect("receive body");
         assert_eq!(
             h1_tests::merge_data(drain(&mut conn)),
             [Ev::Data(b"hello".to_vec()), Ev::End, Ev::Paused]
         );
-        assert!(!conn.expects_continue());
+        assert!(!conn.is_continue_expected());
         respond(&mut conn, 200);
     }
 }
@@ -1356,7 +1508,7 @@ fn expect_continue_ignored_for_http10() {
     conn.receive(b"POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         .expect("receive");
     assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-    assert!(!conn.expects_continue());
+    assert!(!conn.is_continue_expected());
 }
 
 #[test]
@@ -1365,7 +1517,7 @@ fn no_expect_no_continue() {
     conn.receive(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n")
         .expect("receive");
     assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request"]);
-    assert!(!conn.expects_continue());
+    assert!(!conn.is_continue_expected());
 }
 
 // ---- upgrade (RFC 9110 7.8) ----------------------------------------------
@@ -1429,4 +1581,322 @@ fn connect_is_a_method_not_an_upgrade() {
         Ev::Request { method, .. } => assert_eq!(method, Method::CONNECT.as_str()),
         other => panic!("{other:?}"),
     }
+}
+
+// ---- rules from the rule table (tests/RULES.md) ---------------------------
+
+/// RFC 9112 3 and RFC 9110 4.1 recommend supporting request-lines and
+/// URIs of at least 8000 octets: the default limits take them.
+#[test]
+fn default_limits_accept_8000_octet_request_lines() {
+    // A request-line of 8000 octets: "GET " + target + " HTTP/1.1".
+    let target_len = 8000 - "GET ".len() - " HTTP/1.1".len();
+    let line = format!("GET /{} HTTP/1.1", "a".repeat(target_len - 1));
+    assert_eq!(line.len(), 8000);
+    let cases = [
+        (format!("{line}\r\nHost: a\r\n\r\n").into_bytes(), one(b"")),
+        // An absolute-form URI of 8000 octets too.
+        (
+            format!(
+                "GET http://a.example/{} HTTP/1.1\r\nHost: a\r\n\r\n",
+                "b".repeat(8000 - 21)
+            )
+            .into_bytes(),
+            one(b""),
+        ),
+    ];
+    run_table("default_limits_8000", &strict(), false, &cases);
+}
+
+/// RFC 9110 9.1 (RFC 9112 3.1): methods are case-sensitive. `head` is
+/// not HEAD (its response has content), `connect` is not CONNECT (it
+/// cannot take the authority-form).
+#[test]
+fn methods_are_case_sensitive() {
+    let mut conn = Connection::server();
+    conn.receive(b"head / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .expect("receive");
+    assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request", "end", "paused"]);
+    conn.send_full_response(Response::new(()), Bytes::from_static(b"hi"))
+        .expect("response");
+    let wire = take_output(&mut conn);
+    assert!(wire.ends_with(b"\r\n\r\nhi"), "{}", wire.escape_ascii());
+
+    let cases: &[(&[u8], Verdict)] = &[
+        (
+            b"connect a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n",
+            rej(P::InvalidTarget, 400),
+        ),
+        (b"Get / HTTP/1.1\r\nHost: a\r\n\r\n", one(b"")),
+    ];
+    run_table("methods_are_case_sensitive", &strict(), false, cases);
+}
+
+/// RFC 9112 6: a request's body is signalled by Content-Length or
+/// Transfer-Encoding whatever its method (CONNECT aside: RFC 9110 9.3.6).
+#[test]
+fn any_method_may_have_a_body() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (
+            b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+            all(&[b"hello", b""]),
+        ),
+        (
+            b"HEAD / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+            one(b"hi"),
+        ),
+        (
+            b"OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi",
+            one(b"hi"),
+        ),
+        (
+            b"DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+            one(b"abc"),
+        ),
+    ];
+    run_table("any_method_may_have_a_body", &strict(), false, cases);
+}
+
+/// Transfer-coding parameters (RFC 9112 7, 7.1, 7.2; RFC 9110 10.1.4,
+/// 5.6.3, 5.6.4): chunked and the compression codings take none (an
+/// error); other codings take `token BWS "=" BWS ( token / quoted-string )`,
+/// quoted commas and semicolons included. A request whose codings are
+/// valid but not understood gets 501, one that is not a valid list 400.
+#[test]
+fn transfer_coding_parameters() {
+    let cases: &[(&[u8], Verdict)] = &[
+        (
+            post!("Transfer-Encoding: chunked;q=1\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+        (
+            post!("Transfer-Encoding: chunked ; a=b\r\n\r\n2\r\nhi\r\n0\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+        (
+            post!("Transfer-Encoding: gzip;level=1, chunked\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+        (
+            post!("Transfer-Encoding: deflate;a=b, chunked\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+        (
+            post!("Transfer-Encoding: x-custom;a=b, chunked\r\n\r\n"),
+            rej(P::UnsupportedTransferCoding, 501),
+        ),
+        // BWS around "=" and OWS around ";" (RFC 9110 5.6.3).
+        (
+            post!("Transfer-Encoding: x-custom ; a = b , chunked\r\n\r\n"),
+            rej(P::UnsupportedTransferCoding, 501),
+        ),
+        // A comma or semicolon inside a quoted-string separates nothing
+        // (RFC 9110 5.6.4).
+        (
+            post!("Transfer-Encoding: x;a=\"b,chunked\", chunked\r\n\r\n"),
+            rej(P::UnsupportedTransferCoding, 501),
+        ),
+        (
+            post!("Transfer-Encoding: x;a=\"b;c\", chunked\r\n\r\n"),
+            rej(P::UnsupportedTransferCoding, 501),
+        ),
+        // A parameter without a value, or an unterminated quote, is no
+        // transfer-parameter.
+        (
+            post!("Transfer-Encoding: x-custom;a, chunked\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+        (
+            post!("Transfer-Encoding: x;a=\"b, chunked\r\n\r\n"),
+            rej(P::InvalidTransferEncoding, 400),
+        ),
+    ];
+    run_table("transfer_coding_parameters", &strict(), false, cases);
+}
+
+/// RFC 9112 7.1.2, RFC 9110 6.5.1: trailer fields stay apart from the
+/// header section; framing fields among them change nothing.
+#[test]
+fn trailer_fields_are_never_merged() {
+    let input = chunked!(
+        "2\r\nhi\r\n0\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\nHost: b\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n"
+    );
+    let cases: &[(&[u8], Verdict)] = &[(input, all(&[b"hi", b""]))];
+    run_table("trailer_fields_are_never_merged", &strict(), false, cases);
+    let mut conn = Connection::server();
+    let events = feed(&mut conn, input, &[], false, &mut answer_404);
+    let Some(Ev::Request { headers, .. }) = events.first() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        headers,
+        &[
+            ("host".to_owned(), b"a".to_vec()),
+            ("transfer-encoding".to_owned(), b"chunked".to_vec())
+        ],
+        "the header section as received"
+    );
+    assert!(events.contains(&Ev::Trailers(vec![
+        ("content-length".into(), b"99".to_vec()),
+        ("transfer-encoding".into(), b"chunked".to_vec()),
+        ("host".into(), b"b".to_vec()),
+    ])));
+}
+
+/// RFC 9112 6.1: a server that receives both Content-Length and
+/// Transfer-Encoding MUST close the connection after responding.
+#[test]
+fn content_length_and_transfer_encoding_close_the_connection() {
+    for input in [
+        post!("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        post!("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+    ] {
+        let mut conn = Connection::server();
+        conn.receive(input).expect("receive");
+        let err = conn.poll_event().expect_err("CL and TE");
+        assert_eq!(err, Error::Protocol(P::ContentLengthAndTransferEncoding));
+        assert!(conn.send_error_response(&err), "one response");
+        let wire = String::from_utf8_lossy(&take_output(&mut conn)).to_ascii_lowercase();
+        assert!(wire.starts_with("http/1.1 400 "), "{wire}");
+        assert!(wire.contains("\r\nconnection: close\r\n"), "{wire}");
+        assert!(conn.is_close_wanted());
+        assert!(!conn.is_read_wanted());
+    }
+}
+
+/// RFC 9112 9.6: a server that sends `close` processes no request after.
+#[test]
+fn a_server_that_sends_close_reads_no_further_request() {
+    let mut conn = Connection::server();
+    conn.receive(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        .expect("receive");
+    assert_eq!(h1_tests::kinds(&drain(&mut conn)), ["request", "end", "paused"]);
+    let res = Response::builder()
+        .header("connection", "close")
+        .header("content-length", "0")
+        .body(())
+        .expect("valid response");
+    conn.send_response(res).expect("send_response");
+    conn.send_end().expect("send_end");
+    take_output(&mut conn);
+    assert_eq!(
+        drain(&mut conn),
+        [Ev::Finished],
+        "the second request is never read"
+    );
+    assert!(conn.is_close_wanted());
+    assert_eq!(conn.close_reason(), Some(CloseReason::WeAskedClose));
+}
+
+/// The absolute-form's URI grammar (RFC 3986 3.1, 3.2; RFC 9110 4.2):
+/// a scheme, `//`, an authority without userinfo for http(s), a non-empty
+/// host for http(s), a port of digits; the target kept as received.
+#[test]
+fn absolute_form_grammar() {
+    let target = |t: &str| format!("GET {t} HTTP/1.1\r\nHost: a\r\n\r\n").into_bytes();
+    let cases = [
+        (target("http://a.example/"), one(b"")),
+        (target("HtTp://a.example/"), one(b"")),
+        (target("coap+tcp://a.example/"), one(b"")),
+        (target("ftp://u:p@a.example/f"), one(b"")),
+        (target("http://a.example:/"), one(b"")),
+        (target("http://[2001:db8::1]:8080/"), one(b"")),
+        (target("http://[v7.a:b]/"), one(b"")),
+        (target("http://a%2Dexample/"), one(b"")),
+        (target("http://a.example?q"), one(b"")),
+        (target("1http://a.example/"), rej(P::InvalidTarget, 400)),
+        (target("h_t://a.example/"), rej(P::InvalidTarget, 400)),
+        (target("http:/a.example/"), rej(P::InvalidTarget, 400)),
+        (target("http://"), rej(P::InvalidTarget, 400)),
+        (target("http:///x"), rej(P::InvalidTarget, 400)),
+        (target("https://:443/"), rej(P::InvalidTarget, 400)),
+        (target("http://@a.example/"), rej(P::InvalidTarget, 400)),
+        (target("http://a.example:80:80/"), rej(P::InvalidTarget, 400)),
+        (target("http://[::1/"), rej(P::InvalidTarget, 400)),
+        (target("http://[::1]x/"), rej(P::InvalidTarget, 400)),
+        (target("http://a%4/"), rej(P::InvalidTarget, 400)),
+        (
+            target("http://a b/"),
+            either(P::InvalidRequestLine, P::InvalidVersion, 400),
+        ),
+    ];
+    run_table("absolute_form_grammar", &strict(), false, &cases);
+}
+
+/// RFC 9110 5.3: a server must not act on a request before its whole
+/// header section is in: no request is reported before the empty line.
+#[test]
+fn no_request_before_its_whole_head() {
+    let input = b"GET / HTTP/1.1\r\nHost: a\r\nX-Later: 1\r\n\r\n";
+    let mut conn = Connection::server();
+    for (i, byte) in input.iter().enumerate() {
+        conn.receive(&[*byte]).expect("receive");
+        let events = drain(&mut conn);
+        if i + 1 < input.len() {
+            assert!(events.is_empty(), "after byte {i}: {events:?}");
+        } else {
+            assert_eq!(h1_tests::kinds(&events), ["request", "end", "paused"]);
+        }
+    }
+}
+
+/// RFC 9110 5.5, RFC 9112 2.2: obs-text in a field value is kept as the
+/// octets that came, in requests and responses alike.
+#[test]
+fn obs_text_in_values_is_kept_as_it_came() {
+    let value = b"caf\xc3\xa9 \xff\x80";
+    let mut conn = Connection::server();
+    conn.receive(&[&b"GET / HTTP/1.1\r\nHost: a\r\nX: "[..], value, b"\r\n\r\n"].concat())
+        .expect("receive");
+    let Ok(Event::Request(head)) = conn.poll_event() else {
+        panic!("expected a request");
+    };
+    assert_eq!(head.fields().get("x"), Some(&value[..]));
+
+    let mut client = Connection::client();
+    client
+        .send_request(
+            h1::http::Request::get("http://a.example/")
+                .body(())
+                .expect("valid"),
+        )
+        .expect("request");
+    client.send_end().expect("end");
+    client
+        .receive(
+            &[
+                &b"HTTP/1.1 200 OK\r\nX: "[..],
+                value,
+                b"\r\nContent-Length: 0\r\n\r\n",
+            ]
+            .concat(),
+        )
+        .expect("receive");
+    let Ok(Event::Response(head)) = client.poll_event() else {
+        panic!("expected a response");
+    };
+    assert_eq!(head.fields().get("x"), Some(&value[..]));
+}
+
+/// RFC 9110 7.6.1 and 7.8: an Upgrade field without the `upgrade`
+/// connection option proposes nothing; the connection stays HTTP.
+#[test]
+fn upgrade_without_the_connection_option_is_no_proposal() {
+    let mut conn = Connection::server();
+    conn.receive(
+        b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n",
+    )
+    .expect("receive");
+    let events = drain(&mut conn);
+    assert_eq!(h1_tests::kinds(&events), ["request", "end", "paused"]);
+    assert_eq!(
+        conn.send_response(switching()),
+        Err(Error::Misuse(h1::Misuse::SwitchNotRequested))
+    );
+    respond(&mut conn, 200);
+    let events = drain(&mut conn);
+    assert!(
+        matches!(events.first(), Some(Ev::Request { target, .. }) if target == "/next"),
+        "{events:?}"
+    );
 }

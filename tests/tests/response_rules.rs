@@ -62,6 +62,8 @@ enum S {
     /// Switched, with this leftover.
     Up(Vec<u8>),
     Closed,
+    /// Nothing more will be read.
+    Finished,
     /// Receive error.
     E(Error),
     /// Either of two receive errors the docs both allow (expected side only).
@@ -91,6 +93,7 @@ fn summarize(events: Vec<Ev>) -> Vec<S> {
             Ev::End => S::End,
             Ev::Upgrade(b) => S::Up(b),
             Ev::Closed => S::Closed,
+            Ev::Finished => S::Finished,
             Ev::Error(e) => S::E(e),
             other => panic!("a client reported {other:?}"),
         })
@@ -168,6 +171,45 @@ use S::{Closed, End, I, R};
 #[test]
 fn response_framing() {
     let cases: Vec<Case> = vec![
+        // Item 4: a final coding other than chunked is read until close,
+        // even with chunked before it.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nok\r\n0\r\n\r\nTAIL",
+            true,
+            vec![R(200), d(b"2\r\nok\r\n0\r\n\r\nTAIL"), End, Closed],
+        ),
+        // The same with the codings on two lines (RFC 9110 5.3).
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n2\r\nok\r\n0\r\n\r\nTAIL",
+            true,
+            vec![R(200), d(b"2\r\nok\r\n0\r\n\r\nTAIL"), End, Closed],
+        ),
+        // RFC 9112 7.1, 7.2: chunked and gzip define no parameters: an error.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            false,
+            vec![e(P::InvalidTransferEncoding)],
+        ),
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip;level=1\r\n\r\nxx",
+            false,
+            vec![e(P::InvalidTransferEncoding)],
+        ),
+        // An unknown coding's parameters, quoted commas and semicolons
+        // included, are parameters; chunked is final.
+        (
+            &[Get],
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x-t;a=\"b,c;d\" , chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+            false,
+            vec![R(200), d(b"ok"), End],
+        ),
+        // Robustness: an empty line before the status line is skipped.
+        (&[Get], b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false, vec![R(200), d(b"ok"), End]),
+        // Body size limit in the client role too: see body_size_applies_to_responses.
         (&[Get], b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, vec![R(200), d(b"hello"), End]),
         (
             &[Get],
@@ -239,7 +281,7 @@ fn response_framing() {
             &[Get, Get],
             b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
             false,
-            vec![R(200), d(b"hi"), End],
+            vec![R(200), d(b"hi"), End, S::Finished],
         ),
     ];
     run_table("response_framing", &Config::default(), &cases);
@@ -447,12 +489,20 @@ fn status_line_and_fields() {
             false,
             vec![e(P::BareLf)],
         ),
-        // obs-fold in a response: rejected unless lenient (RFC 9112 5.2).
+        // obs-fold in a response (RFC 9112 5.2).
         (
             &[Get],
-            b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+            // Whitespace before the first field line is no fold (RFC 9112 2.2).
+            b"HTTP/1.1 200 OK\r\n  X: a\r\nContent-Length: 0\r\n\r\n",
             false,
             vec![e(P::InvalidFieldName)],
+        ),
+        (
+            &[Get],
+            // A user agent MUST replace obs-fold with SP (RFC 9112 section 5.2).
+            b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+            false,
+            vec![R(200), End],
         ),
     ];
     run_table("status_line_and_fields", &Config::default(), &cases);
@@ -521,12 +571,13 @@ fn pipelined_responses_match_requests_in_order() {
     run_table("pipelined", &Config::default(), &cases);
 }
 
-// ---- obs-fold leniency (RFC 9112 5.2) ------------------------------------
+// ---- obs-fold (RFC 9112 5.2) ----------------------------------------------
 
+/// A user agent MUST replace each obs-fold in a response with SP: the
+/// default. A proxy may refuse the response instead (then answers 502).
 #[test]
-fn obs_fold_in_responses_when_lenient() {
-    let mut config = Config::default();
-    config.lenient.obs_fold_in_responses = true;
+fn obs_fold_in_responses_is_unfolded_by_default() {
+    let config = Config::default();
     let input: &[u8] = b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\tc\r\nY: d\r\nContent-Length: 2\r\n\r\nhi";
     let bytewise: Vec<usize> = (1..input.len()).collect();
     for cuts in [&[][..], &bytewise[..]] {
@@ -553,12 +604,19 @@ fn obs_fold_in_responses_when_lenient() {
         assert!(headers.contains(&("y".into(), b"d".to_vec())));
         assert_eq!(events[1], Ev::Data(b"hi".to_vec()));
     }
+    let mut proxy = Config::default();
+    proxy.response_obs_fold = h1::ObsFold::Reject;
+    let mut conn = client_after(&proxy, &[Get]);
+    conn.receive(input).expect("receive");
+    assert!(matches!(
+        conn.poll_event(),
+        Err(Error::Protocol(ProtocolError::InvalidFieldName))
+    ));
 }
 
 #[test]
-fn obs_fold_in_a_request_is_refused_even_when_lenient() {
-    let mut config = Config::default();
-    config.lenient.obs_fold_in_responses = true;
+fn obs_fold_in_a_request_is_refused() {
+    let config = Config::default();
     let mut conn = Connection::new(Role::Server, config);
     conn.receive(b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n")
         .expect("receive");
@@ -570,7 +628,7 @@ fn obs_fold_in_a_request_is_refused_even_when_lenient() {
 
 // ---- reason phrase ---------------------------------------------------------
 
-fn first_response(input: &[u8]) -> h1::http::Response<()> {
+fn first_head(input: &[u8]) -> h1::ResponseHead {
     let mut conn = client_after(&Config::default(), &[Get]);
     conn.receive(input).expect("receive");
     match conn.poll_event() {
@@ -579,8 +637,18 @@ fn first_response(input: &[u8]) -> h1::http::Response<()> {
     }
 }
 
+fn first_response(input: &[u8]) -> h1::http::Response<()> {
+    first_head(input).into_response().expect("http types")
+}
+
 #[test]
 fn raw_reason_phrase_is_available() {
+    assert_eq!(
+        first_head(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\n\r\n").reason(),
+        b"\xc3\xa9t\xe9 \x80"
+    );
+    assert_eq!(first_head(b"HTTP/1.1 200 OK\r\n\r\n").reason(), b"OK");
+    assert_eq!(first_head(b"HTTP/1.1 200 \r\n\r\n").reason(), b"");
     let res = first_response(b"HTTP/1.1 200 \xc3\xa9t\xe9 \x80\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -632,13 +700,62 @@ fn nothing_follows_the_upgrade() {
     let events = h1_tests::drain(&mut conn);
     assert_eq!(h1_tests::kinds(&events), ["response", "upgrade"]);
     assert_eq!(events[1], Ev::Upgrade(b"ab".to_vec()));
-    assert!(matches!(conn.poll_event(), Ok(Event::Paused)));
+    assert!(matches!(conn.poll_event(), Ok(Event::Finished)));
     assert_eq!(
         conn.receive(b"more"),
         Err(Error::Misuse(Misuse::InputAfterSwitch))
     );
-    assert!(!conn.wants_read());
-    assert!(!conn.wants_close());
+    assert!(!conn.is_read_wanted());
+    assert!(!conn.is_close_wanted());
+}
+
+/// RFC 9110 7.8: a 101 names a protocol the client offered.
+#[test]
+fn a_101_must_name_an_offered_protocol() {
+    for input in [
+        &b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\nRAW"[..],
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\nRAW",
+    ] {
+        let mut conn = client_after(&Config::default(), &[Upgrade]);
+        conn.receive(input).expect("receive");
+        assert_eq!(
+            conn.poll_event().map(|e| format!("{e:?}")),
+            Err(Error::Protocol(ProtocolError::UnexpectedSwitch)),
+            "{}",
+            input.escape_ascii()
+        );
+    }
+}
+
+/// `Limits::body_size` bounds a response body the same way as a request
+/// body, whatever its framing.
+#[test]
+fn body_size_applies_to_responses() {
+    let mut config = Config::default();
+    config.limits.body_size = Some(4);
+    for input in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\nhello",
+    ] {
+        let mut conn = client_after(&config, &[Get]);
+        let events = feed(&mut conn, input, &[], true, &mut |_: &mut Connection| {});
+        assert_eq!(
+            events.last(),
+            Some(&Ev::Error(h1::LimitError::BodySize.into())),
+            "{}",
+            input.escape_ascii()
+        );
+    }
+    let mut conn = client_after(&config, &[Get]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nhell",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(h1_tests::kinds(&events), ["response", "data", "end"]);
 }
 
 #[test]
@@ -646,7 +763,91 @@ fn response_with_close_makes_the_client_close() {
     let mut conn = client_after(&Config::default(), &[Get]);
     conn.receive(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         .expect("receive");
-    assert_eq!(h1_tests::kinds(&h1_tests::drain(&mut conn)), ["response", "end"]);
+    assert_eq!(
+        h1_tests::kinds(&h1_tests::drain(&mut conn)),
+        ["response", "end", "finished"]
+    );
     assert_eq!(conn.close_reason(), Some(CloseReason::PeerAskedClose));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
+}
+
+// ---- rules from the rule table (tests/RULES.md) ---------------------------
+
+/// RFC 9112 9.3 and 9.6: an HTTP/1.0 response without `keep-alive` (or
+/// any response with `close`) ends the connection: the client sends no
+/// further request on it. With `keep-alive` it persists.
+#[test]
+fn http10_response_without_keep_alive_ends_the_connection() {
+    for (input, reason) in [
+        (
+            &b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"[..],
+            CloseReason::Http10,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
+            CloseReason::PeerAskedClose,
+        ),
+    ] {
+        let mut conn = client_after(&Config::default(), &[Get]);
+        let events = feed(&mut conn, input, &[], false, &mut |_: &mut Connection| {});
+        assert_eq!(
+            h1_tests::kinds(&events),
+            ["response", "data", "end", "finished"],
+            "{}",
+            input.escape_ascii()
+        );
+        assert_eq!(conn.close_reason(), Some(reason));
+        assert!(conn.is_close_wanted());
+        assert!(matches!(
+            conn.send_request(request(Get)),
+            Err(Error::Misuse(Misuse::WrongState { .. }))
+        ));
+    }
+    let mut conn = client_after(&Config::default(), &[Get]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(h1_tests::kinds(&events), ["response", "data", "end"]);
+    assert_eq!(conn.close_reason(), None);
+    conn.send_request(request(Get)).expect("the connection persists");
+}
+
+/// RFC 9112 9.2: data with no request outstanding is never a response,
+/// whatever it is (the client then closes the connection).
+#[test]
+fn data_after_the_last_response_is_not_a_response() {
+    for extra in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"[..],
+        b"\r\n",
+        b"x",
+    ] {
+        let mut conn = client_after(&Config::default(), &[Get]);
+        let input = [&b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"[..], extra].concat();
+        let events = feed(&mut conn, &input, &[], false, &mut |_: &mut Connection| {});
+        assert_eq!(
+            summarize(events),
+            [R(200), d(b"ok"), End, e(P::UnsolicitedResponse)],
+            "{}",
+            extra.escape_ascii()
+        );
+        assert!(conn.is_close_wanted());
+    }
+}
+
+/// RFC 9110 7.8: protocol names are compared without regard to case.
+#[test]
+fn protocol_names_match_without_case() {
+    let mut conn = client_after(&Config::default(), &[Upgrade]);
+    let events = feed(
+        &mut conn,
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n\r\nRAW",
+        &[],
+        false,
+        &mut |_: &mut Connection| {},
+    );
+    assert_eq!(summarize(events), [R(101), up(b"RAW")]);
 }

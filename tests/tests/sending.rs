@@ -75,7 +75,7 @@ fn response_with_content_length_goes_as_is() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 // ---- whole responses in one call -------------------------------------------
@@ -93,7 +93,7 @@ fn full_response_is_framed_by_a_length_the_connection_writes() {
         esc(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 5\r\n\r\nhello")
     );
     assert_eq!(conn.our_state(), State::Idle, "the message is complete");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
     // Lengths of every width, including 0 and the largest digits.
     for (len, text) in [(0, "0"), (9, "9"), (10, "10"), (1234567, "1234567")] {
         let mut conn = server_with(GET11);
@@ -161,14 +161,14 @@ fn full_response_to_http10_keeps_alive_only_when_asked() {
     let (_, fields, body) = split(&take_output(&mut conn));
     assert_eq!(fields, vec!["connection: keep-alive", "content-length: 2"]);
     assert_eq!(body, b"hi");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     let mut conn = server_with(GET10);
     conn.send_full_response(response(200, &[]), Bytes::from_static(b"hi"))
         .expect("full response");
     let (_, fields, _) = split(&take_output(&mut conn));
     assert_eq!(fields, vec!["connection: close", "content-length: 2"]);
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn full_response_refuses_bodies_where_none_may_go_and_1xx() {
             misuse(Misuse::BodyNotAllowed),
             "{status}"
         );
-        assert!(!conn.has_output(), "nothing queued for a refused {status}");
+        assert!(!conn.output_len() > 0, "nothing queued for a refused {status}");
         // Empty, they go without any length (RFC 9110 8.6).
         conn.send_full_response(response(status, &[]), Bytes::new())
             .expect("bodiless");
@@ -197,7 +197,7 @@ fn full_response_refuses_bodies_where_none_may_go_and_1xx() {
         conn.send_full_response(response(103, &[]), Bytes::new()),
         misuse(Misuse::InvalidStatus)
     );
-    assert!(!conn.has_output());
+    assert!(!conn.output_len() > 0);
     // A 2xx to CONNECT switches: no body, no length, and the tunnel opens.
     let mut conn = server_with(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
     assert_eq!(
@@ -223,7 +223,7 @@ fn response_without_length_to_http11_is_chunked() {
         esc(&b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
            5\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n"[..])
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn response_without_length_to_http10_is_close_delimited() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhello")
     );
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -251,7 +251,7 @@ fn response_without_length_to_a_keep_alive_http10_client_still_closes() {
     assert_eq!(start, "HTTP/1.1 200 OK");
     assert_eq!(fields, ["connection: close"]);
     assert_eq!(body, b"hello");
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -264,7 +264,7 @@ fn response_with_length_to_a_keep_alive_http10_client_says_keep_alive() {
     let (_, fields, body) = split(&take_output(&mut conn));
     assert_eq!(fields, ["connection: keep-alive", "content-length: 2"]);
     assert_eq!(body, b"hi");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn response_with_connection_close_closes() {
     let (_, fields, _) = split(&take_output(&mut conn));
     assert_eq!(fields, ["connection: close", "content-length: 0"]);
     assert_eq!(conn.close_reason(), Some(h1::CloseReason::WeAskedClose));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 #[test]
@@ -397,7 +397,7 @@ fn no_body_for_head_204_304() {
         esc(take_output(&mut conn)),
         esc(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
     );
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     // HEAD without Content-Length: still no body, no chunk framing.
     let mut conn = server_with(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -590,7 +590,7 @@ fn switching_protocols() {
         "send_data"
     ));
     assert_eq!(conn.our_state(), State::SwitchedProtocol);
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 }
 
 #[test]
@@ -857,7 +857,7 @@ fn one_error_response_after_a_receive_error() {
     assert_eq!(err, Error::Protocol(ProtocolError::InvalidFieldName));
     let status = err.status().expect("a status to answer");
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(!conn.wants_close(), "the error response is still to be sent");
+    assert!(!conn.is_close_wanted(), "the error response is still to be sent");
 
     conn.send_response(
         Response::builder()
@@ -872,7 +872,7 @@ fn one_error_response_after_a_receive_error() {
     assert_eq!(start, "HTTP/1.1 400 Bad Request");
     assert_eq!(fields, ["connection: close", "content-length: 0"]);
     assert_eq!(body, b"");
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
     // Only one.
     assert!(conn
         .send_response(response(400, &[("content-length", "0")]))
@@ -899,14 +899,14 @@ fn error_response_mid_body() {
     let (start, fields, _) = split(&take_output(&mut conn));
     assert_eq!(start, "HTTP/1.1 413 Payload Too Large");
     assert!(fields.contains(&"connection: close".to_owned()));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
 }
 
 // ---- body bytes are not copied (crate docs: Sending) -----------------------
 
 fn sent_without_copy(conn: &mut Connection, data: &Bytes) -> bool {
     let mut found = false;
-    while let Some(piece) = conn.poll_transmit() {
+    while let Some(piece) = conn.poll_output() {
         found |= piece.as_ptr() == data.as_ptr() && piece.len() == data.len();
     }
     found
@@ -992,5 +992,620 @@ fn short_pieces_join_the_bytes_before_them() {
     conn.advance_output(want.len() - 12);
     assert_eq!(conn.output_len(), 2);
     assert_eq!(esc(take_output(&mut conn)), esc(b"\r\n"));
-    assert!(!conn.has_output());
+    assert!(!conn.output_len() > 0);
+}
+
+// ---- what RFC 9110 forbids a sender (gaps found by the rule review) ---------
+
+/// RFC 9110 sections 15.2.2 and 15.5.22: a 101 and a 426 name protocols.
+#[test]
+fn switching_and_upgrade_required_need_an_upgrade_field() {
+    let upgrade = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+    let mut conn = server_with(upgrade);
+    assert_eq!(
+        conn.send_response(response(101, &[("connection", "upgrade")])),
+        misuse(Misuse::MissingUpgrade)
+    );
+    // RFC 9110 section 7.8: only to a protocol the client offered.
+    assert_eq!(
+        conn.send_response(response(101, &[("connection", "upgrade"), ("upgrade", "h2c")])),
+        misuse(Misuse::SwitchToUnofferedProtocol)
+    );
+    assert_eq!(take_output(&mut conn), b"", "nothing queued");
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(426, &[("content-length", "0")])),
+        misuse(Misuse::MissingUpgrade)
+    );
+    conn.send_response(response(
+        426,
+        &[
+            ("content-length", "0"),
+            ("upgrade", "h2c"),
+            ("connection", "upgrade"),
+        ],
+    ))
+    .expect("426 with upgrade");
+}
+
+/// RFC 9110 section 7.8: a 100 (Continue) precedes a 101 to a request
+/// that both asked to upgrade and expected 100-continue.
+#[test]
+fn a_continue_precedes_a_switch_when_expected() {
+    let req = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nExpect: 100-continue\r\n\r\n";
+    let mut conn = server_with(req);
+    conn.send_response(response(
+        101,
+        &[("connection", "upgrade"), ("upgrade", "websocket")],
+    ))
+    .expect("101");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n")
+    );
+}
+
+/// RFC 9110 section 6.5.1: framing, routing and connection control never
+/// go in a trailer section.
+#[test]
+fn trailers_that_cannot_be_trailers_are_refused() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("chunked head");
+    for name in [
+        "content-length",
+        "Transfer-Encoding",
+        "host",
+        "connection",
+        "te",
+        "trailer",
+        "upgrade",
+    ] {
+        let mut t = HeaderMap::new();
+        t.insert(
+            HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            HeaderValue::from_static("1"),
+        );
+        assert_eq!(conn.send_trailers(t), misuse(Misuse::InvalidTrailer), "{name}");
+        let mut lines = h1::FieldLines::new();
+        lines.append(name, "1").expect("valid line");
+        assert_eq!(
+            conn.send_trailers(lines),
+            misuse(Misuse::InvalidTrailer),
+            "{name}"
+        );
+    }
+    let mut ok = h1::FieldLines::new();
+    ok.append("X-Checksum", "abc").expect("valid line");
+    conn.send_trailers(ok).expect("an ordinary trailer");
+    assert!(esc(take_output(&mut conn)).ends_with(&esc(b"0\r\nX-Checksum: abc\r\n\r\n")));
+}
+
+/// Requests a client MUST NOT send: `Expect: 100-continue` without
+/// content (RFC 9110 10.1.1), Upgrade or TE without their connection
+/// option (RFC 9110 7.8, 10.1.4), `chunked` in TE (RFC 9112 7.4).
+#[test]
+fn requests_a_client_must_not_send() {
+    let cases: [(&[(&str, &str)], Misuse); 4] = [
+        (&[("expect", "100-continue")], Misuse::ExpectWithoutContent),
+        (&[("upgrade", "websocket")], Misuse::UpgradeWithoutConnection),
+        (&[("te", "trailers")], Misuse::TeWithoutConnection),
+        (&[("te", "chunked"), ("connection", "te")], Misuse::ChunkedInTe),
+    ];
+    for (fields, refusal) in cases {
+        let mut req = Request::get("http://a.example/");
+        for (n, v) in fields {
+            req = req.header(*n, *v);
+        }
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(req.body(()).expect("valid")),
+            misuse(refusal.clone()),
+            "{fields:?}"
+        );
+        assert_eq!(take_output(&mut conn), b"", "nothing queued");
+        assert_eq!(conn.our_state(), State::Idle);
+    }
+    let mut conn = Connection::client();
+    conn.send_request(
+        Request::get("http://a.example/")
+            .header("te", "trailers")
+            .header("connection", "te")
+            .body(())
+            .expect("valid"),
+    )
+    .expect("TE with its option");
+}
+
+/// A client can send any form of target through an h1 head: absolute-form
+/// to a forward proxy (RFC 9112 3.2.2), `*` for a server-wide OPTIONS.
+#[test]
+fn a_request_head_goes_with_its_target_as_given() {
+    let mut conn = Connection::client();
+    let head = h1::RequestHead::new(Method::GET, "http://origin.example:8080/x?y");
+    conn.send_request(head).expect("absolute-form");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET http://origin.example:8080/x?y HTTP/1.1\r\nhost: origin.example:8080\r\n\r\n"),
+        "Host from the target's authority"
+    );
+    let mut head = h1::RequestHead::new(Method::OPTIONS, "*");
+    head.fields_mut().append("Host", "origin.example").expect("valid");
+    conn.send_request(head).expect("asterisk-form");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"OPTIONS * HTTP/1.1\r\nHost: origin.example\r\n\r\n")
+    );
+    for (method, target) in [
+        (Method::GET, "*"),
+        (Method::GET, "/a b"),
+        (Method::GET, "/#f"),
+        (Method::CONNECT, "/"),
+    ] {
+        let mut head = h1::RequestHead::new(method.clone(), target);
+        head.fields_mut().append("Host", "a").expect("valid");
+        assert!(conn.send_request(head).is_err(), "{method} {target}");
+    }
+}
+
+// ---- rules from the rule table (tests/RULES.md) ---------------------------
+
+/// RFC 9112 2.2, 4, 5.2 and 11.1: no bare CR, no line break, no
+/// whitespace before the first field and no obs-fold in anything the
+/// connection writes: reason phrases, targets, names and values that
+/// would put one there are refused, with nothing queued.
+#[test]
+fn what_the_core_writes_is_well_formed() {
+    for reason in [&b"a\rb"[..], b"a\nb", b"a\r\nX: y", b"\0"] {
+        assert_eq!(
+            h1::ResponseHead::with_reason(StatusCode::OK, reason).map(|_| ()),
+            Err(Misuse::InvalidReason),
+            "{}",
+            esc(reason)
+        );
+        let mut conn = server_with(GET11);
+        let mut res = response(200, &[("content-length", "0")]);
+        res.extensions_mut()
+            .insert(h1::ReasonPhrase(Bytes::copy_from_slice(reason)));
+        assert_eq!(conn.send_response(res), misuse(Misuse::InvalidReason));
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    for target in ["/a\rb", "/a\r\nX: y", "/a\nb", "/a b", "/a\tb", ""] {
+        let mut head = h1::RequestHead::new(Method::GET, target);
+        head.fields_mut().append("Host", "a").expect("valid");
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(head),
+            misuse(Misuse::InvalidTarget),
+            "{target:?}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut fields = h1::FieldLines::new();
+    for (name, value) in [
+        (" X", "a"),
+        ("\tX", "a"),
+        ("X ", "a"),
+        ("X", "a\rb"),
+        ("X", "a\r\n b"),
+        ("X", "a\r\n\tb"),
+        ("X", "a\nb"),
+    ] {
+        assert_eq!(
+            fields.append(name, value),
+            Err(Misuse::InvalidField),
+            "{name:?}: {value:?}"
+        );
+    }
+    assert!(fields.is_empty());
+}
+
+/// RFC 9112 4: the SP after the status code is sent even when the
+/// reason phrase is empty.
+#[test]
+fn status_line_keeps_its_space_without_a_reason() {
+    let mut conn = server_with(GET11);
+    conn.send_response(response(599, &[("content-length", "0")]))
+        .expect("599 has no canonical reason");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 599 \r\ncontent-length: 0\r\n\r\n")
+    );
+    let mut conn = server_with(GET11);
+    let head = h1::ResponseHead::with_reason(StatusCode::OK, b"").expect("empty reason");
+    conn.send_full_response(head, Bytes::new()).expect("response");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 \r\ncontent-length: 0\r\n\r\n")
+    );
+}
+
+/// Transfer codings a sender must not apply or announce (RFC 9112 6.1,
+/// 6.2, 6.3): chunked at most once and last in a request; in a response
+/// last or the connection closes (h1 takes only chunked last); never with
+/// Content-Length; never in or to HTTP/1.0; never in a 1xx or 204.
+#[test]
+fn transfer_codings_a_sender_must_not_send() {
+    let request = |version: Version, te: &str| {
+        Request::post("http://a.example/")
+            .version(version)
+            .header("transfer-encoding", te)
+            .body(())
+            .expect("valid")
+    };
+    for (version, te) in [
+        (Version::HTTP_11, "chunked, chunked"),
+        (Version::HTTP_11, "chunked, gzip"),
+        (Version::HTTP_11, "gzip"),
+        (Version::HTTP_10, "chunked"),
+    ] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(request(version, te)),
+            misuse(Misuse::InvalidTransferEncoding),
+            "{version:?} {te}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(request(Version::HTTP_11, "gzip, chunked"))
+        .expect("chunked last");
+    conn.send_data(Bytes::from_static(b"x")).expect("data");
+    conn.send_end().expect("end");
+    assert!(esc(take_output(&mut conn)).ends_with(&esc(b"\r\n\r\n1\r\nx\r\n0\r\n\r\n")));
+
+    for (req, status, fields) in [
+        (GET11, 200, &[("transfer-encoding", "chunked, chunked")][..]),
+        (GET11, 200, &[("transfer-encoding", "gzip")]),
+        (
+            GET11,
+            200,
+            &[("transfer-encoding", "chunked"), ("content-length", "1")],
+        ),
+        (GET10, 200, &[("transfer-encoding", "chunked")]),
+        (GET11, 103, &[("transfer-encoding", "chunked")]),
+        (GET11, 204, &[("transfer-encoding", "chunked")]),
+    ] {
+        let mut conn = server_with(req);
+        assert_eq!(
+            conn.send_response(response(status, fields)),
+            misuse(Misuse::InvalidTransferEncoding),
+            "{status} {fields:?}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[("transfer-encoding", "gzip, chunked")]))
+        .expect("chunked last");
+    conn.send_data(Bytes::from_static(b"x")).expect("data");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n")
+    );
+}
+
+/// RFC 9112 3.2.3, RFC 9110 9.3.6: a CONNECT request names only the
+/// tunnel's host and port, and the port is always sent.
+#[test]
+fn connect_target_is_host_and_port() {
+    for uri in ["a.example", "a.example:", "a.example:0"] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(Request::connect(uri).body(()).expect("valid")),
+            misuse(Misuse::ConnectWithoutAuthority),
+            "{uri}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""));
+    }
+    for target in ["a.example", "/", "*", "http://a.example:443/"] {
+        let mut head = h1::RequestHead::new(Method::CONNECT, target);
+        head.fields_mut().append("Host", "a.example:443").expect("valid");
+        let mut conn = Connection::client();
+        assert!(conn.send_request(head).is_err(), "{target}");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(Request::connect("[2001:db8::1]:443").body(()).expect("valid"))
+        .expect("IP literal");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"CONNECT [2001:db8::1]:443 HTTP/1.1\r\nhost: [2001:db8::1]:443\r\n\r\n")
+    );
+}
+
+/// RFC 9112 3.2.1: an empty path goes out as `/`.
+#[test]
+fn empty_path_is_sent_as_slash() {
+    for method in [Method::GET, Method::OPTIONS] {
+        let mut conn = Connection::client();
+        conn.send_request(
+            Request::builder()
+                .method(method.clone())
+                .uri("http://a.example")
+                .body(())
+                .expect("valid"),
+        )
+        .expect("head");
+        assert_eq!(
+            esc(take_output(&mut conn)),
+            esc(format!("{method} / HTTP/1.1\r\nhost: a.example\r\n\r\n")),
+        );
+    }
+}
+
+/// RFC 9110 5.3 and 7.2, RFC 9112 3.2: one Host field, with a valid
+/// value; a sender never generates a second Host or Content-Length line.
+#[test]
+fn one_host_and_one_length_per_message() {
+    let mut conn = Connection::client();
+    assert_eq!(
+        conn.send_request(
+            Request::get("/")
+                .header("host", "a")
+                .header("host", "b")
+                .body(())
+                .expect("valid")
+        ),
+        misuse(Misuse::InvalidHost)
+    );
+    let mut head = h1::RequestHead::new(Method::GET, "/");
+    head.fields_mut().append("Host", "a").expect("valid");
+    head.fields_mut().append("host", "a").expect("valid");
+    assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost));
+    for bad in ["a b", "a, b", "u@a", "a:65536", "[::1"] {
+        let mut head = h1::RequestHead::new(Method::GET, "/");
+        head.fields_mut().append("Host", bad).expect("valid line");
+        assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost), "{bad}");
+    }
+    assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(200, &[("content-length", "1"), ("content-length", "1")])),
+        misuse(Misuse::InvalidContentLength)
+    );
+}
+
+/// RFC 9110 6.6.1 and 5.6.7: with a clock (the driver's `set_time`) a
+/// server sends Date, as an IMF-fixdate, in every final response that
+/// has none; without one it sends none.
+#[test]
+fn date_is_added_when_the_driver_gives_the_time() {
+    for status in [200, 301, 404, 500] {
+        let mut conn = server_with(GET11);
+        conn.set_time(1_700_000_000);
+        conn.send_full_response(response(status, &[]), Bytes::new())
+            .expect("response");
+        let (_, fields, _) = split(&take_output(&mut conn));
+        assert!(
+            fields.contains(&"date: Tue, 14 Nov 2023 22:13:20 GMT".to_owned()),
+            "{status}: {fields:?}"
+        );
+    }
+    // The response's own Date is not doubled.
+    let mut conn = server_with(GET11);
+    conn.set_time(1_700_000_000);
+    conn.send_full_response(
+        response(200, &[("date", "Tue, 14 Nov 2023 22:13:19 GMT")]),
+        Bytes::new(),
+    )
+    .expect("response");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(
+        fields,
+        ["content-length: 0", "date: Tue, 14 Nov 2023 22:13:19 GMT"]
+    );
+    // No clock, no Date.
+    let mut conn = server_with(GET11);
+    conn.send_full_response(response(200, &[]), Bytes::new())
+        .expect("response");
+    let (_, fields, _) = split(&take_output(&mut conn));
+    assert_eq!(fields, ["content-length: 0"]);
+}
+
+/// RFC 9110 6.2: a sender sends only a version it conforms to: a
+/// response is always HTTP/1.1, a request HTTP/1.1 unless built as 1.0.
+#[test]
+fn versions_sent_are_http_1_1_or_1_0() {
+    for (version, line) in [
+        (Version::HTTP_11, "GET / HTTP/1.1"),
+        (Version::HTTP_10, "GET / HTTP/1.0"),
+        (Version::HTTP_2, "GET / HTTP/1.1"),
+        (Version::HTTP_3, "GET / HTTP/1.1"),
+    ] {
+        let mut conn = Connection::client();
+        conn.send_request(
+            Request::get("http://a.example/")
+                .version(version)
+                .body(())
+                .expect("valid"),
+        )
+        .expect("head");
+        let (start, _, _) = split(&take_output(&mut conn));
+        assert_eq!(start, line, "{version:?}");
+    }
+    for request in [GET10, GET11, b"GET / HTTP/1.7\r\nHost: a\r\n\r\n"] {
+        let mut conn = server_with(request);
+        conn.send_full_response(response(200, &[]), Bytes::new())
+            .expect("response");
+        let (start, _, _) = split(&take_output(&mut conn));
+        assert_eq!(start, "HTTP/1.1 200 OK");
+    }
+}
+
+/// RFC 9110 4.2.4: userinfo is never sent in a target or in Host.
+#[test]
+fn no_userinfo_in_what_is_sent() {
+    for target in [
+        "http://u@a.example/",
+        "http://u:p@a.example/",
+        "https://@a.example/",
+    ] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(h1::RequestHead::new(Method::GET, target)),
+            misuse(Misuse::InvalidTarget),
+            "{target}"
+        );
+    }
+    let mut conn = Connection::client();
+    assert_eq!(
+        conn.send_request(
+            Request::get("/")
+                .header("host", "u@a.example")
+                .body(())
+                .expect("valid")
+        ),
+        misuse(Misuse::InvalidHost)
+    );
+    assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+}
+
+/// RFC 9110 9.3.6: a CONNECT request has no content.
+#[test]
+fn connect_request_has_no_content() {
+    for (name, value) in [("content-length", "5"), ("transfer-encoding", "chunked")] {
+        let mut conn = Connection::client();
+        assert_eq!(
+            conn.send_request(
+                Request::connect("a.example:443")
+                    .header(name, value)
+                    .body(())
+                    .expect("valid")
+            ),
+            misuse(Misuse::BodyNotAllowed),
+            "{name}"
+        );
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+    let mut conn = Connection::client();
+    conn.send_request(Request::connect("a.example:443").body(()).expect("valid"))
+        .expect("head");
+    assert_eq!(
+        conn.send_data(Bytes::from_static(b"x")),
+        misuse(Misuse::BodyNotAllowed)
+    );
+}
+
+/// RFC 9112 3.2: an empty Host is for a target URI without an authority.
+/// h1 sends no such target: an absolute URI without `//authority` is
+/// refused, so every request it sends names its host.
+#[test]
+fn absolute_uris_without_an_authority_are_not_sent() {
+    for target in ["urn:isbn:0451450523", "mailto:a@b.example", "http:/a", "x:"] {
+        let mut head = h1::RequestHead::new(Method::GET, target);
+        head.fields_mut().append("Host", "").expect("valid line");
+        let mut conn = Connection::client();
+        assert_eq!(conn.send_request(head), misuse(Misuse::InvalidTarget), "{target}");
+        assert_eq!(esc(take_output(&mut conn)), esc(b""), "nothing queued");
+    }
+}
+
+/// RFC 9112 6.1 (MAY): Transfer-Encoding may be sent in a response to
+/// HEAD or in a 304, which have no content: it says what a GET would
+/// have got, and no body follows.
+#[test]
+fn transfer_encoding_in_a_head_or_304_response() {
+    for (request, status) in [(&b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n"[..], 200), (GET11, 304)] {
+        let mut conn = server_with(request);
+        conn.send_response(response(status, &[("transfer-encoding", "chunked")]))
+            .expect("allowed");
+        assert_eq!(
+            conn.send_data(Bytes::from_static(b"x")),
+            misuse(Misuse::BodyNotAllowed)
+        );
+        conn.send_end().expect("end");
+        let (_, fields, body) = split(&take_output(&mut conn));
+        assert_eq!(fields, ["transfer-encoding: chunked"], "{status}");
+        assert_eq!(body, b"", "no body, not even a last chunk");
+        assert_eq!(conn.our_state(), State::Idle);
+    }
+}
+
+/// RFC 9112 3.2: a target that names its authority fixes Host.
+#[test]
+fn host_must_name_the_target_authority() {
+    let mut conn = Connection::client();
+    let mut head = h1::RequestHead::new(Method::GET, "http://a.example/x");
+    head.fields_mut().append("Host", "b.example").expect("valid");
+    assert_eq!(conn.send_request(head), misuse(Misuse::InvalidHost));
+    let connect = Request::connect("a.example:443")
+        .header("host", "b.example:443")
+        .body(())
+        .expect("valid");
+    assert_eq!(conn.send_request(connect), misuse(Misuse::InvalidHost));
+    assert_eq!(take_output(&mut conn), b"", "nothing queued");
+    // The same authority, in another case, is the same Host.
+    let mut head = h1::RequestHead::new(Method::GET, "http://a.example/x");
+    head.fields_mut().append("Host", "A.Example").expect("valid");
+    conn.send_request(head).expect("matching host");
+}
+
+/// RFC 9112 3.2.1: an empty path goes out as `/`, also before a query.
+#[test]
+fn empty_path_with_a_query_is_sent_with_a_slash() {
+    let mut conn = Connection::client();
+    conn.send_request(Request::get("http://a.example?q=1").body(()).expect("valid"))
+        .expect("an empty path and a query");
+    conn.send_end().expect("end");
+    assert_eq!(
+        esc(take_output(&mut conn)),
+        esc(b"GET /?q=1 HTTP/1.1\r\nhost: a.example\r\n\r\n")
+    );
+}
+
+/// RFC 9110 4.2.1: no http URI with an empty host: an origin- or
+/// asterisk-form request needs a Host that names one.
+#[test]
+fn no_request_names_an_empty_host() {
+    for (method, target, host) in [
+        (Method::GET, "/", ""),
+        (Method::GET, "/", ":80"),
+        (Method::OPTIONS, "*", ""),
+    ] {
+        let mut conn = Connection::client();
+        let mut head = h1::RequestHead::new(method.clone(), target);
+        head.fields_mut().append("Host", host).expect("valid line");
+        assert_eq!(
+            conn.send_request(head),
+            misuse(Misuse::InvalidHost),
+            "{method} {target} {host:?}"
+        );
+    }
+    // With a target that names the host, an empty Host is what a client sends.
+    let mut conn = Connection::client();
+    let mut head = h1::RequestHead::new(Method::CONNECT, "a.example:443");
+    head.fields_mut().append("Host", "a.example:443").expect("valid");
+    conn.send_request(head).expect("authority-form");
+}
+
+/// RFC 9110 7.8: a sender of Upgrade also sends the `upgrade` connection
+/// option, in a response as in a request.
+#[test]
+fn responses_with_upgrade_carry_the_connection_option() {
+    let upgrade = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+    let mut conn = server_with(upgrade);
+    assert_eq!(
+        conn.send_response(response(101, &[("upgrade", "websocket")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    let mut conn = server_with(GET11);
+    assert_eq!(
+        conn.send_response(response(426, &[("upgrade", "h2c"), ("content-length", "0")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    assert_eq!(
+        conn.send_response(response(200, &[("upgrade", "h2c"), ("content-length", "0")])),
+        misuse(Misuse::UpgradeWithoutConnection)
+    );
+    conn.send_response(response(
+        200,
+        &[
+            ("upgrade", "h2c"),
+            ("connection", "upgrade"),
+            ("content-length", "0"),
+        ],
+    ))
+    .expect("advertised with its option");
 }

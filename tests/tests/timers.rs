@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use h1::http::{Request, Response};
-use h1::{CloseReason, Config, Connection, Error, Event, Role, Timer, TimerKind};
+use h1::{CloseReason, Config, Connection, Error, Event, Misuse, Role, State, Timer, TimerKind};
 use h1_tests::{drain, kinds, take_output, Ev};
 
 const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -112,14 +112,14 @@ fn head_read_deadline_fails_with_408() {
         // Sticky.
         assert_eq!(conn.poll_event().expect_err("sticky"), err);
         assert_eq!(conn.poll_event().expect_err("sticky"), err);
-        assert!(!conn.wants_close(), "a 408 may still be sent");
+        assert!(!conn.is_close_wanted(), "a 408 may still be sent");
 
         let wire = answer(&mut conn, 408);
         assert!(wire.starts_with(b"HTTP/1.1 408 Request Timeout\r\n"));
         assert!(String::from_utf8_lossy(&wire)
             .to_ascii_lowercase()
             .contains("\r\nconnection: close\r\n"));
-        assert!(conn.wants_close());
+        assert!(conn.is_close_wanted());
         assert_eq!(conn.timer(), None);
     }
 }
@@ -133,12 +133,12 @@ fn keep_alive_deadline_closes() {
     assert!(drain(&mut conn).is_empty());
     let idle = timer(&conn);
     assert_eq!(idle.kind, TimerKind::KeepAlive);
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     conn.handle_timeout(idle).expect("keep-alive expiry is no error");
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
     assert_eq!(conn.close_reason(), Some(CloseReason::IdleTimeout));
-    assert!(!conn.wants_read());
+    assert!(!conn.is_read_wanted());
     assert!(!matches!(conn.poll_event(), Err(_) | Ok(Event::Request(_))));
 }
 
@@ -154,7 +154,7 @@ fn stale_timers_are_ignored() {
 
     // The first head-read deadline is gone.
     conn.handle_timeout(first).expect("stale: ignored");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
     assert_eq!(conn.timer(), Some(idle));
     assert!(matches!(conn.poll_event(), Ok(Event::NeedData)));
 
@@ -163,7 +163,7 @@ fn stale_timers_are_ignored() {
     assert!(drain(&mut conn).is_empty());
     let second = timer(&conn);
     conn.handle_timeout(idle).expect("stale: ignored");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
     // An old id of the same kind is stale as well.
     conn.handle_timeout(first).expect("stale: ignored");
     assert_eq!(conn.timer(), Some(second));
@@ -173,7 +173,7 @@ fn stale_timers_are_ignored() {
         ..second
     })
     .expect("not this deadline: ignored");
-    assert!(!conn.wants_close());
+    assert!(!conn.is_close_wanted());
 
     conn.receive(b"Host: a\r\n\r\n").expect("receive");
     assert_eq!(kinds(&drain(&mut conn)), ["request", "end", "paused"]);
@@ -187,9 +187,9 @@ fn server_answering_before_an_expected_body_closes() {
     conn.receive(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         .expect("receive");
     assert_eq!(kinds(&drain(&mut conn)), ["request"]);
-    assert!(conn.expects_continue());
+    assert!(conn.is_continue_expected());
     answer(&mut conn, 417);
-    assert!(!conn.expects_continue());
+    assert!(!conn.is_continue_expected());
     assert_eq!(conn.close_reason(), Some(CloseReason::UnsentBody));
 }
 
@@ -264,17 +264,19 @@ fn final_response_before_100_drops_the_body() {
     let t = timer(&conn);
     conn.receive(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
         .expect("receive");
-    assert_eq!(kinds(&drain(&mut conn)), ["response", "end"]);
+    assert_eq!(kinds(&drain(&mut conn)), ["response", "end", "finished"]);
     assert_eq!(take_output(&mut conn), b"", "the body is never sent");
     assert_eq!(conn.close_reason(), Some(CloseReason::UnsentBody));
-    assert!(conn.wants_close());
+    assert!(conn.is_close_wanted());
     // The deadline is gone.
     conn.handle_timeout(t).expect("stale");
     assert_eq!(take_output(&mut conn), b"");
 }
 
+/// The response came first and the body will never be sent: the upload
+/// stops (RFC 9112 section 9.5), and a caller that goes on is told so.
 #[test]
-fn body_handed_in_after_the_final_response_is_dropped() {
+fn body_handed_in_after_the_final_response_is_refused() {
     let mut conn = Connection::client();
     let req = Request::post("/up")
         .header("host", "a.example")
@@ -286,10 +288,16 @@ fn body_handed_in_after_the_final_response_is_dropped() {
     take_output(&mut conn);
     conn.receive(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
         .expect("receive");
-    assert_eq!(kinds(&drain(&mut conn)), ["response", "end"]);
-    conn.send_data(Bytes::from_static(b"hello"))
-        .expect("dropped, not refused");
-    conn.send_end().expect("send_end");
+    assert_eq!(kinds(&drain(&mut conn)), ["response", "end", "finished"]);
+    assert_eq!(conn.our_state(), State::MustClose);
+    assert!(matches!(
+        conn.send_data(Bytes::from_static(b"hello")),
+        Err(Error::Misuse(Misuse::WrongState {
+            state: State::MustClose,
+            ..
+        }))
+    ));
+    assert!(conn.send_end().is_err());
     assert_eq!(take_output(&mut conn), b"");
     assert_eq!(conn.close_reason(), Some(CloseReason::UnsentBody));
 }

@@ -3,7 +3,7 @@
 //! expected sequence of event kinds.
 
 use h1::http::{Method, Request, Response, StatusCode};
-use h1::{CloseReason, State};
+use h1::{CloseReason, Connection, State};
 use h1_tests::{drain, kinds, merge_data, take_output, Ev, Pair};
 
 fn get(path: &str) -> Request<()> {
@@ -106,7 +106,7 @@ fn expect_continue_both_roles() {
     // Only the head went out: the body waits for 100 Continue.
     let seen = p.to_server();
     assert_eq!(kinds(&seen), ["request"]);
-    assert!(p.server.expects_continue());
+    assert!(p.server.is_continue_expected());
     p.server
         .send_response(
             Response::builder()
@@ -115,7 +115,7 @@ fn expect_continue_both_roles() {
                 .expect("valid"),
         )
         .expect("100");
-    assert!(!p.server.expects_continue());
+    assert!(!p.server.is_continue_expected());
     assert_eq!(p.to_client(), [Ev::Informational(100)]);
     // The 100 released the body.
     assert_eq!(p.to_server(), [Ev::Data(b"hello".to_vec()), Ev::End, Ev::Paused]);
@@ -137,9 +137,9 @@ fn expect_continue_answered_first_drops_body_and_closes() {
     p.send_response(denied, b"").expect("413");
     assert_eq!(p.server.close_reason(), Some(CloseReason::UnsentBody));
     // The server does not wait for a body that may never come.
-    assert!(p.server.wants_close(), "closes once the response is written");
+    assert!(p.server.is_close_wanted(), "closes once the response is written");
     assert_eq!(p.server.our_state(), State::MustClose);
-    assert_eq!(kinds(&p.to_client()), ["response", "end"]);
+    assert_eq!(kinds(&p.to_client()), ["response", "end", "finished"]);
     assert_eq!(p.client.close_reason(), Some(CloseReason::UnsentBody));
     assert!(
         take_output(&mut p.client).is_empty(),
@@ -157,9 +157,13 @@ fn upgrade_request() -> Request<()> {
 }
 
 fn switching() -> Response<()> {
+    switching_to("websocket")
+}
+
+fn switching_to(protocol: &str) -> Response<()> {
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header("upgrade", "websocket")
+        .header("upgrade", protocol)
         .header("connection", "upgrade")
         .body(())
         .expect("valid")
@@ -178,7 +182,7 @@ fn upgrade_accepted_hands_over_leftover_both_ways() {
     assert_eq!(drain(&mut p.server), [Ev::Upgrade(b"\x81\x05hello".to_vec())]);
     assert_eq!(p.server.our_state(), State::SwitchedProtocol);
     assert!(
-        matches!(p.server.poll_event(), Ok(h1::Event::Paused)),
+        matches!(p.server.poll_event(), Ok(h1::Event::Finished)),
         "nothing after the upgrade"
     );
     // The server's 101 and its first frame reach the client together.
@@ -206,7 +210,7 @@ fn upgrade_request_with_body_switches_after_the_body() {
     p.server.receive(&wire).expect("head in");
     assert_eq!(kinds(&drain(&mut p.server)), ["request"]);
     assert!(
-        p.server.send_response(switching()).is_err(),
+        p.server.send_response(switching_to("x")).is_err(),
         "no switch before the body"
     );
     p.client.send_data("abc".into()).expect("body");
@@ -218,7 +222,12 @@ fn upgrade_request_with_body_switches_after_the_body() {
         drain(&mut p.server),
         [Ev::Data(b"abc".to_vec()), Ev::End, Ev::Paused]
     );
-    p.server.send_response(switching()).expect("101");
+    assert_eq!(
+        p.server.send_response(switching()),
+        Err(h1::Error::Misuse(h1::Misuse::SwitchToUnofferedProtocol)),
+        "RFC 9110 section 7.8: only to a protocol the request offered"
+    );
+    p.server.send_response(switching_to("x")).expect("101");
     assert_eq!(drain(&mut p.server), [Ev::Upgrade(b"NEW".to_vec())]);
 }
 
@@ -316,7 +325,7 @@ fn connection_close_ends_after_the_exchange() {
     p.send_response(ok(0), b"").expect("respond");
     let wire = String::from_utf8(take_output(&mut p.server)).expect("ascii");
     assert!(wire.contains("connection: close\r\n"), "{wire}");
-    assert!(p.server.wants_close());
+    assert!(p.server.is_close_wanted());
     assert_eq!(p.server.close_reason(), Some(CloseReason::PeerAskedClose));
 }
 
@@ -338,10 +347,77 @@ fn early_final_response_that_closes_while_the_client_still_sends() {
         .body(())
         .expect("valid");
     p.send_response(early, b"").expect("413");
-    assert_eq!(kinds(&p.to_client()), ["response", "end"]);
+    // The server reads no more of the body it refused (RFC 9112 section 9.6).
+    assert_eq!(p.server.their_state(), State::MustClose);
+    assert!(!p.server.is_read_wanted());
+    assert_eq!(kinds(&p.to_client()), ["response", "end", "finished"]);
+    // RFC 9112 section 9.5: the client stops sending the body.
+    assert_eq!(p.client.our_state(), State::MustClose);
+    assert!(p.client.send_data("56789".into()).is_err(), "the upload stops");
+    assert!(p.client.is_close_wanted());
+    assert_eq!(p.client.close_reason(), Some(CloseReason::PeerAskedClose));
+}
+
+#[test]
+fn early_final_response_that_keeps_the_connection_lets_the_body_finish() {
+    let mut p = Pair::new();
+    let req = Request::post("/big")
+        .header("host", "example.com")
+        .header("content-length", "10")
+        .body(())
+        .expect("valid");
+    p.client.send_request(req).expect("head");
+    p.client.send_data("01234".into()).expect("half the body");
+    assert_eq!(kinds(&p.to_server()), ["request", "data"]);
+    // Full duplex: the answer goes out while the body still arrives.
+    p.send_response(ok(2), b"ok").expect("early 200");
+    assert_eq!(p.server.our_state(), State::Done);
+    assert_eq!(kinds(&p.to_client()), ["response", "data", "end"]);
     p.client.send_data("56789".into()).expect("rest of the body");
     p.client.send_end().expect("end");
-    assert_eq!(p.client.our_state(), State::MustClose);
-    assert!(p.client.wants_close());
-    assert_eq!(p.client.close_reason(), Some(CloseReason::PeerAskedClose));
+    assert_eq!(p.to_server(), [Ev::Data(b"56789".to_vec()), Ev::End]);
+    assert_eq!(
+        (p.server.our_state(), p.server.their_state()),
+        (State::Idle, State::Idle)
+    );
+    assert_eq!(
+        (p.client.our_state(), p.client.their_state()),
+        (State::Idle, State::Idle)
+    );
+    p.send_request(
+        Request::get("/next")
+            .header("host", "example.com")
+            .body(())
+            .expect("valid"),
+        b"",
+    )
+    .expect("next request");
+    assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
+}
+
+/// Once a closing response ended the exchange, the rest of the request
+/// body is not read, whatever shape it comes in (the plain-chunk step of
+/// the decoder included).
+#[test]
+fn nothing_of_the_body_is_read_after_a_closing_response() {
+    let mut server = Connection::server();
+    server
+        .receive(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        .expect("input");
+    assert_eq!(kinds(&drain(&mut server)), ["request", "data"]);
+    // More of the body arrives before the answer goes out.
+    server.receive(b"5\r\nworld\r\n").expect("input");
+    let close = Response::builder()
+        .status(StatusCode::PAYLOAD_TOO_LARGE)
+        .header("connection", "close")
+        .header("content-length", "0")
+        .body(())
+        .expect("valid");
+    server.send_response(close).expect("head");
+    server.send_end().expect("end");
+    assert_eq!(drain(&mut server), [Ev::Finished]);
+    server.receive(b"5\r\nagain\r\n").expect("discarded, not refused");
+    assert_eq!(drain(&mut server), [Ev::Finished]);
+    assert_eq!(server.buffered_len(), 0);
+    assert!(server.is_close_wanted());
 }

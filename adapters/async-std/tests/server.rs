@@ -24,6 +24,7 @@ both!(
     keep_alive_deadline_moves_with_each_request,
     upgrade_with_leftover_in_one_write,
     connect_tunnel_echoes_raw_bytes,
+    request_head_is_the_request_as_received,
 );
 
 async fn content_length_and_chunked_bodies<N: Net>() {
@@ -398,6 +399,50 @@ async fn connect_tunnel_echoes_raw_bytes<N: Net>() {
         let mut rest = Vec::new();
         io.read_to_end(&mut rest).await.expect("eof");
         assert!(rest.is_empty());
+    };
+    zip(server, client).await;
+}
+
+/// `request_head` is each request as it arrived: the target byte for byte,
+/// the field lines in order with their names' case, duplicates apart.
+async fn request_head_is_the_request_as_received<N: Net>() {
+    let (listener, addr) = N::bind().await;
+    let server = async {
+        let io = N::accept(&listener).await;
+        let served = serve(io, h1::Config::default(), async |req, conn| {
+            let head = conn.request_head().expect("the request being answered");
+            assert_eq!(head.method(), req.method().as_str().as_bytes());
+            let lines: Vec<String> = head
+                .fields()
+                .iter()
+                .map(|f| format!("{}={}", f.name().escape_ascii(), f.value().escape_ascii()))
+                .collect();
+            let text = format!("{} {}", head.target().escape_ascii(), lines.join(","));
+            let res = h1::http::Response::builder()
+                .header("content-length", text.len())
+                .body(())
+                .expect("response");
+            conn.send_response(res).await?;
+            conn.send_data(text.into()).await?;
+            conn.send_end().await
+        })
+        .await
+        .expect("serve");
+        assert!(matches!(served, Served::Closed));
+    };
+    let client = async {
+        let mut io = N::connect(addr).await;
+        send(
+            &mut io,
+            b"GET /caf%C3%A9?q=1 HTTP/1.1\r\nHost: x\r\nX-Trace: 1\r\nx-trace:  2 \r\n\r\n\
+              GET /next HTTP/1.1\r\nhost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            read_to_eof(&mut io).await,
+            "HTTP/1.1 200 OK\r\ncontent-length: 41\r\n\r\n/caf%C3%A9?q=1 Host=x,X-Trace=1,x-trace=2\
+             HTTP/1.1 200 OK\r\ncontent-length: 29\r\nconnection: close\r\n\r\n/next host=x,Connection=close"
+        );
     };
     zip(server, client).await;
 }

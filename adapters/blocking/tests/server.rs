@@ -458,3 +458,40 @@ fn shutdown_finishes_the_response_then_closes() {
         assert!(matches!(served, Ok(Served::Closed)));
     }
 }
+
+/// `request_head` is each request as it arrived: the target byte for byte,
+/// the field lines in order with their names' case, duplicates apart.
+#[test]
+fn request_head_is_the_request_as_received() {
+    let (addr, handle) = server(1, |socket| {
+        serve(socket, h1::Config::default(), |req, conn| {
+            let head = conn.request_head().expect("the request being answered");
+            assert_eq!(head.method(), req.method().as_str().as_bytes());
+            let lines: Vec<String> = head
+                .fields()
+                .iter()
+                .map(|f| format!("{}={}", f.name().escape_ascii(), f.value().escape_ascii()))
+                .collect();
+            let text = format!("{} {}", head.target().escape_ascii(), lines.join(","));
+            conn.send_response(sized(text.as_bytes()))?;
+            conn.send_data(text.into())?;
+            conn.send_end()
+        })
+    });
+    let mut client = connect(addr);
+    client
+        .write_all(
+            b"GET /caf%C3%A9?q=1 HTTP/1.1\r\nHost: x\r\nX-Trace: 1\r\nx-trace:  2 \r\n\r\n\
+              GET /next HTTP/1.1\r\nhost: x\r\nConnection: close\r\n\r\n",
+        )
+        .expect("write");
+    let mut reader = RawReader::new(client.try_clone().expect("clone"));
+    assert_eq!(
+        reader.response(false).body,
+        b"/caf%C3%A9?q=1 Host=x,X-Trace=1,x-trace=2"
+    );
+    assert_eq!(reader.response(false).body, b"/next host=x,Connection=close");
+    assert!(reader.at_eof());
+    let served = handle.join().expect("server");
+    assert!(matches!(served[0], Ok(Served::Closed)));
+}

@@ -147,6 +147,14 @@ async fn chunked_upload_is_described_by_the_echo_server() {
         assert_eq!(pair("transfer-encoding"), ["chunked"]);
         assert!(pair("content-length").is_empty());
         assert_eq!(pair("host"), [echo.addr.as_str()]);
+        // The same lines as received: in order, names in curl's case.
+        let fields = json["fields"].as_array().expect("fields list");
+        assert_eq!(fields.len(), headers.len());
+        assert_eq!(fields[0], serde_json::json!(["Host", echo.addr]));
+        assert!(
+            fields.contains(&serde_json::json!(["transfer-encoding", "chunked"])),
+            "{fields:?}"
+        );
         assert_eq!(json["trailers"], serde_json::json!([]));
     })
     .await;

@@ -782,6 +782,9 @@ async fn trailers_both_ways() {
                 .header("transfer-encoding", "chunked")
                 .header("trailer", "x-checksum")
                 .header("te", "trailers")
+                // RFC 9110 section 10.1.4: a sender of TE also sends the
+                // "TE" connection option.
+                .header("connection", "te")
                 .body(())
                 .expect("request");
             client.send_request(req).await.expect("send_request");
@@ -1005,7 +1008,12 @@ async fn upgrade_with_a_body_switches_after_the_body() {
             let socket = accept(&listener).await;
             let served = serve(socket, Config::default(), async |_req, conn| {
                 assert_eq!(read_request_body(&conn).await?, b"hello");
-                let res = response(101).header("upgrade", "foo").body(()).expect("101");
+                // RFC 9110 section 7.8: Upgrade goes with its connection option.
+                let res = response(101)
+                    .header("upgrade", "foo")
+                    .header("connection", "upgrade")
+                    .body(())
+                    .expect("101");
                 conn.send_response(res).await
             })
             .await
@@ -1031,7 +1039,12 @@ async fn upgrade_with_a_body_switches_after_the_body() {
         let server = async {
             let socket = accept(&listener).await;
             let served = serve(socket, Config::default(), async |_req, conn| {
-                let res = response(101).header("upgrade", "foo").body(()).expect("101");
+                // RFC 9110 section 7.8: Upgrade goes with its connection option.
+                let res = response(101)
+                    .header("upgrade", "foo")
+                    .header("connection", "upgrade")
+                    .body(())
+                    .expect("101");
                 conn.send_response(res).await
             })
             .await

@@ -3,19 +3,20 @@
 //! Data comes out as slices of the receive buffer, never copies.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderMap;
 
 use crate::config::Config;
 use crate::error::{Error, Incomplete, LimitError, ProtocolError};
 use crate::head::fields::{is_tchar, quoted_string_len};
-use crate::head::parse::{self, Framing};
+use crate::head::lines::FieldLines;
+use crate::head::parse;
 use crate::head::scan::{Rules, Scanner};
+use crate::semantics::Framing;
 
 /// One step of a body.
 #[derive(Debug)]
 pub(crate) enum Decoded {
     Data(Bytes),
-    Trailers(HeaderMap),
+    Trailers(FieldLines),
     End,
     NeedData,
 }
@@ -23,16 +24,23 @@ pub(crate) enum Decoded {
 /// The receiving half of a body.
 #[derive(Debug)]
 pub(crate) enum Decoder {
-    Length { remaining: u64 },
+    Length {
+        remaining: u64,
+    },
     Chunked(Chunked),
-    CloseDelimited,
+    /// Until the connection closes; `received` so far, for the body size limit.
+    CloseDelimited {
+        received: u64,
+    },
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Chunked {
     state: ChunkState,
     scanner: Scanner,
-    extension_bytes: usize,
+    /// Extension bytes not yet paid for by data (see
+    /// [`Limits::chunk_extensions`](crate::Limits::chunk_extensions)).
+    extension_debt: u64,
     body_bytes: u64,
 }
 
@@ -51,7 +59,7 @@ impl Decoder {
         match framing {
             Framing::Length(n) => Decoder::Length { remaining: n },
             Framing::Chunked => Decoder::Chunked(Chunked::default()),
-            Framing::CloseDelimited => Decoder::CloseDelimited,
+            Framing::CloseDelimited => Decoder::CloseDelimited { received: 0 },
         }
     }
 
@@ -90,8 +98,12 @@ impl Decoder {
                 *remaining -= n;
                 Ok(Decoded::Data(buf.split_to(n as usize).freeze()))
             }
-            Decoder::CloseDelimited => {
+            Decoder::CloseDelimited { received } => {
                 if !buf.is_empty() {
+                    *received = received.saturating_add(buf.len() as u64);
+                    if config.limits.body_size.is_some_and(|max| *received > max) {
+                        return Err(LimitError::BodySize.into());
+                    }
                     Ok(Decoded::Data(buf.split().freeze()))
                 } else if eof {
                     Ok(Decoded::End)
@@ -190,7 +202,7 @@ impl Chunked {
                     let raw = buf.split_to(section.end);
                     self.state = ChunkState::End;
                     if section.fields > 0 {
-                        return Ok(Decoded::Trailers(parse::trailers(raw, section)?));
+                        return Ok(Decoded::Trailers(parse::trailers(raw, section, config)?));
                     }
                 }
                 ChunkState::End => return Ok(Decoded::End),
@@ -228,14 +240,11 @@ impl Chunked {
         let head = skip + line;
         let available = (buf.len() - head) as u64;
         let body_bytes = self.body_bytes.saturating_add(size);
-        if size == 0
-            || available == 0
-            || self.extension_bytes > config.limits.chunk_extensions
-            || config.limits.body_size.is_some_and(|max| body_bytes > max)
-        {
+        if size == 0 || available == 0 || config.limits.body_size.is_some_and(|max| body_bytes > max) {
             return None;
         }
         self.body_bytes = body_bytes;
+        self.extension_debt = self.extension_debt.saturating_sub(chunk_credit(size));
         let n = size.min(available);
         self.state = if n == size {
             ChunkState::DataCrlf
@@ -253,8 +262,8 @@ impl Chunked {
     /// size against the limits; then the chunk's data (or the trailers).
     fn start_chunk(&mut self, size: u64, extension: usize, config: &Config) -> Result<(), Error> {
         let limits = &config.limits;
-        self.extension_bytes += extension;
-        if self.extension_bytes > limits.chunk_extensions {
+        self.extension_debt = (self.extension_debt + extension as u64).saturating_sub(chunk_credit(size));
+        if self.extension_debt > limits.chunk_extensions as u64 {
             return Err(LimitError::ChunkExtensions.into());
         }
         self.body_bytes = self.body_bytes.saturating_add(size);
@@ -268,6 +277,12 @@ impl Chunked {
         };
         Ok(())
     }
+}
+
+/// What a chunk of `size` data bytes pays off of the extension debt: 16
+/// bytes, plus twice its data.
+fn chunk_credit(size: u64) -> u64 {
+    size.saturating_mul(2).saturating_add(16)
 }
 
 /// A complete chunk-size line of the plain form `1*16HEXDIG CRLF` at the
@@ -447,7 +462,11 @@ mod tests {
         );
     }
 
-    fn decode_all(input: &[u8], step: usize, config: &Config) -> Result<(Vec<u8>, Option<HeaderMap>), Error> {
+    fn decode_all(
+        input: &[u8],
+        step: usize,
+        config: &Config,
+    ) -> Result<(Vec<u8>, Option<FieldLines>), Error> {
         let mut d = Decoder::new(Framing::Chunked);
         let mut buf = BytesMut::new();
         let (mut body, mut trailers) = (Vec::new(), None);
@@ -473,7 +492,7 @@ mod tests {
         for step in 1..input.len() {
             let (body, trailers) = decode_all(input, step, &config).expect("valid");
             assert_eq!(body, b"hello world");
-            assert_eq!(trailers.expect("trailers")["x-sum"], "1");
+            assert_eq!(trailers.expect("trailers").get("x-sum"), Some(&b"1"[..]));
         }
         let (body, trailers) = decode_all(b"0\r\n\r\n", 1, &config).expect("valid");
         assert!(body.is_empty() && trailers.is_none());
@@ -494,12 +513,32 @@ mod tests {
             ProtocolError::InvalidFieldName.into()
         );
         let mut small = Config::default();
-        small.limits.chunk_extensions = 8;
-        let many = b"1;aaaa\r\nx\r\n1;bbbb\r\ny\r\n0\r\n\r\n";
+        small.limits.chunk_extensions = 64;
+        // Each 1-byte chunk with 41 extension bytes adds 41 - 18 = 23 to
+        // the debt: the third goes past 64.
+        let tagged_tiny = |n: usize| {
+            let mut v = b"1;".to_vec();
+            v.extend_from_slice(&[b'a'; 40]);
+            v.extend_from_slice(b"\r\nx\r\n");
+            let mut body = v.repeat(n);
+            body.extend_from_slice(b"0\r\n\r\n");
+            body
+        };
+        assert!(decode_all(&tagged_tiny(2), 3, &small).is_ok());
         assert_eq!(
-            decode_all(many, 3, &small).expect_err("limit"),
+            decode_all(&tagged_tiny(3), 3, &small).expect_err("limit"),
             LimitError::ChunkExtensions.into()
         );
+        // Chunks that carry data pay for their tags: a long stream runs on.
+        let mut stream = Vec::new();
+        for _ in 0..200 {
+            stream.extend_from_slice(b"20;id=0123456789012345678901234567890123\r\n");
+            stream.extend_from_slice(&[b'd'; 32]);
+            stream.extend_from_slice(b"\r\n");
+        }
+        stream.extend_from_slice(b"0\r\n\r\n");
+        let (body, _) = decode_all(&stream, 7, &small).expect("a tagged stream");
+        assert_eq!(body.len(), 200 * 32);
         small.limits.body_size = Some(1);
         assert_eq!(
             decode_all(b"2\r\nxy\r\n0\r\n\r\n", 3, &small).expect_err("limit"),

@@ -2,14 +2,11 @@
 //! the caller hands in are queued as they are, never copied, unless they
 //! are short enough to go next to their framing (see [`Output`]).
 
-use std::fmt::Write as _;
-
 use bytes::Bytes;
-use http::HeaderMap;
 
 use super::Output;
 use crate::error::Misuse;
-use crate::head::encode;
+use crate::head::encode::{self, FieldsRef};
 
 /// The sending half of a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +37,10 @@ impl Encoder {
                 *remaining -= n;
             }
             Encoder::Chunked => {
-                let _ = write!(out.tail(), "{:x}\r\n", data.len());
+                let mut digits = [0u8; 16];
+                let tail = out.tail();
+                tail.extend_from_slice(encode::hex(data.len() as u64, &mut digits));
+                tail.extend_from_slice(b"\r\n");
             }
             Encoder::CloseDelimited => {}
         }
@@ -52,20 +52,21 @@ impl Encoder {
         Ok(())
     }
 
-    /// Ends the body, with trailers if it is chunked.
-    pub(crate) fn end(&mut self, trailers: Option<&HeaderMap>, out: &mut Output) -> Result<(), Misuse> {
-        let trailers = trailers.filter(|t| !t.is_empty());
+    /// Ends the body, with trailers (already checked) if it is chunked.
+    pub(crate) fn end(
+        &mut self,
+        trailers: Option<FieldsRef<'_>>,
+        title_case: bool,
+        out: &mut Output,
+    ) -> Result<(), Misuse> {
         match self {
             Encoder::Length { remaining, .. } if *remaining > 0 => Err(Misuse::BodyTooShort {
                 remaining: *remaining,
             }),
             Encoder::Chunked => {
-                if let Some(t) = trailers {
-                    encode::check_fields(t)?;
-                }
                 out.tail().extend_from_slice(b"0\r\n");
                 match trailers {
-                    Some(t) => encode::fields(out.tail(), 0, &[], t, &[]),
+                    Some(t) => encode::fields(out.tail(), 0, &[], t, &[], title_case),
                     None => out.tail().extend_from_slice(b"\r\n"),
                 }
                 Ok(())

@@ -57,10 +57,6 @@ impl Output {
         self.queued + self.tail.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The first piece: a queued one, or else the whole tail.
     pub(crate) fn pop(&mut self) -> Option<Bytes> {
         match self.queue.pop_front() {

@@ -1,31 +1,33 @@
-//! Message heads: finding them in the input ([`scan`]), parsing them into
-//! `http` types ([`parse`]), the fields that govern framing ([`fields`]),
-//! and writing them ([`encode`]).
+//! Message heads: finding them in the input ([`scan`]), reading them
+//! ([`parse`]) into h1's wire-faithful heads ([`heads`], [`lines`]),
+//! converting those to `http` types ([`convert`]), the grammar of the
+//! request-target and Host ([`target`]) and of the fields that govern
+//! framing ([`fields`]), and writing heads ([`encode`]).
 
+pub(crate) mod convert;
 pub(crate) mod encode;
 pub(crate) mod fields;
+pub(crate) mod heads;
+pub(crate) mod lines;
 pub(crate) mod parse;
 pub(crate) mod scan;
+pub(crate) mod target;
 
-use http::{header, Request, Version};
+use http::{Request, Version};
 
-/// The protocol a request asks to switch to (RFC 9110 section 7.8): the
-/// first element of its `Upgrade` field, when the request is HTTP/1.1 and
-/// its `Connection` field has the `upgrade` option. `None` otherwise; an
-/// HTTP/1.0 request's `Upgrade` is ignored. (CONNECT is not an upgrade.)
+/// The protocol an `http` request proposes to switch to (RFC 9110 section
+/// 7.8): the first element of its Upgrade field, when the request is
+/// HTTP/1.1 and its Connection field has the `upgrade` option; `None`
+/// otherwise (an HTTP/1.0 request's Upgrade is ignored; CONNECT is not an
+/// upgrade). The same rule as
+/// [`RequestHead::requested_upgrade`](crate::RequestHead::requested_upgrade).
 pub fn requested_upgrade<B>(req: &Request<B>) -> Option<&str> {
-    if req.version() != Version::HTTP_11 {
-        return None;
-    }
-    let mut options = fields::ConnectionOptions::default();
-    for value in req.headers().get_all(header::CONNECTION) {
-        options.add(value.as_bytes());
-    }
-    if !options.upgrade {
-        return None;
-    }
-    let first = fields::list(req.headers().get(header::UPGRADE)?.as_bytes()).next()?;
-    std::str::from_utf8(first).ok()
+    let lines = req
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()));
+    let token = crate::semantics::requested_upgrade(lines, req.version() == Version::HTTP_10)?;
+    std::str::from_utf8(token).ok()
 }
 
 #[cfg(test)]
@@ -56,6 +58,7 @@ mod tests {
         );
         assert_eq!(requested_upgrade(&req(v11, "keep-alive", "websocket")), None);
         assert_eq!(requested_upgrade(&req(v11, "upgrade", "")), None);
+        assert_eq!(requested_upgrade(&req(v11, "upgrade", ",")), None);
         assert_eq!(
             requested_upgrade(&req(http::Version::HTTP_10, "upgrade", "websocket")),
             None

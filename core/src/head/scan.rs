@@ -119,16 +119,18 @@ impl Scanner {
     /// more cost per call. Otherwise changes nothing.
     #[inline]
     pub(crate) fn trickle(&mut self, buf: &[u8], max_len: usize) -> bool {
-        if self.lines == 0 || buf.len() > max_len {
+        let len = buf.len();
+        // 1 to 7 new bytes (the subtraction wraps when there are none).
+        if len.wrapping_sub(self.pos).wrapping_sub(1) >= 7 || self.lines == 0 || len > max_len {
             return false;
         }
-        match buf.get(self.pos..) {
-            Some(new) if new.len() < 8 && !new.iter().any(|&b| b == b'\r' || b == b'\n') => {
-                self.pos = buf.len();
-                true
+        for &b in &buf[self.pos..] {
+            if b == b'\r' || b == b'\n' {
+                return false;
             }
-            _ => false,
         }
+        self.pos = len;
+        true
     }
 
     /// Whether nothing of a section has been scanned yet.

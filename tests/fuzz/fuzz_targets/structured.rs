@@ -1,10 +1,10 @@
 //! An `arbitrary`-derived description of a valid message stream (pipelined
 //! requests with Content-Length or chunked bodies, chunk extensions and
 //! trailers, ending with an upgrade or CONNECT and bytes of the new
-//! protocol, or with `connection: close`; or the responses to pipelined
-//! GET/HEAD requests, with 1xx, 204, HEAD, close-delimited bodies and a
-//! final 101 or 2xx to CONNECT), serialized, then possibly mutated by a
-//! few byte edits, and fed in arbitrary pieces.
+//! protocol, or with `connection: close` (then `Finished`); or the
+//! responses to pipelined GET/HEAD requests, with 1xx, 204, HEAD,
+//! close-delimited bodies and a final 101 or 2xx to CONNECT), serialized,
+//! then possibly mutated by a few byte edits, and fed in arbitrary pieces.
 //!
 //! Always: split invariance, the buffer bound, sticky peer-blamed errors.
 //! Unmutated: the events are exactly the ones the model predicts.
@@ -261,7 +261,8 @@ enum ServerEnding {
     },
     /// CONNECT, answered with 200, then tunnelled bytes.
     Connect { port: u16, tail: Vec<u8> },
-    /// The last request says `connection: close`; what follows is ignored.
+    /// The last request says `connection: close`; once it is answered
+    /// nothing more is read (`Finished`), and what follows is ignored.
     Close { junk: Vec<u8> },
 }
 
@@ -322,7 +323,8 @@ impl ServerModel {
                 eof = false;
             }
             ServerEnding::Connect { port, tail } => {
-                let authority = format!("example.com:{port}");
+                // A port number, 1 to 65535 (RFC 9110 section 9.3.6).
+                let authority = format!("example.com:{}", port.max(&1));
                 out.extend_from_slice(
                     format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n").as_bytes(),
                 );
@@ -339,6 +341,7 @@ impl ServerModel {
             ServerEnding::Close { junk } => {
                 if n > 0 {
                     out.extend_from_slice(junk);
+                    expected.push(Ev::Finished);
                 }
             }
         }
@@ -464,7 +467,9 @@ enum ClientEnding {
         status: u8,
         tail: Vec<u8>,
     },
-    /// The last response says `connection: close`; what follows is ignored.
+    /// The last response says `connection: close`; once it is complete
+    /// nothing more is read (`Finished`, unless its body runs to the end
+    /// of input), and what follows is ignored.
     Close {
         junk: Vec<u8>,
     },
@@ -537,6 +542,7 @@ impl ClientModel {
             ClientEnding::Close { junk } => {
                 if n > 0 && !responses[n - 1].close_delimited() {
                     out.extend_from_slice(junk);
+                    expected.push(Ev::Finished);
                 }
             }
         }

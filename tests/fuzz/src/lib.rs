@@ -10,12 +10,15 @@
 //!   `max(head_size, chunk_line, trailer_size) + 2` bytes ([`buffer_bound`]);
 //! - receive errors are blamed on the peer (`is_remote`), suggest one of
 //!   [`ERROR_STATUSES`], are sticky, and a server can still answer them;
-//! - input after an `Upgrade` is refused as misuse;
+//! - input after an `Upgrade` is refused as misuse, and only `Finished`
+//!   follows it;
+//! - `Finished` and `Closed` are returned again on later polls (`Closed`
+//!   may follow `Finished` once the input ends);
 //! - (by the targets) the events do not depend on how the input was split.
 
 use h1::bytes::Bytes;
-use h1::http::{Method, Request, Response};
-use h1::{Config, Connection, Error, Event, Misuse, Role};
+use h1::http::{Method, Request, StatusCode};
+use h1::{Config, Connection, Error, Event, Misuse, ResponseHead, Role};
 use h1_tests::{drain_with, merge_data, summarize, take_output, Ev};
 
 pub use h1_tests::{buffer_bound, BUFFER_SLACK};
@@ -104,7 +107,8 @@ pub fn client_with(config: Config, requests: &[ClientRequest]) -> Connection {
 /// What a fed connection reported, comparable across splits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
-    /// Events, data merged, `Paused` left out. An `Upgrade`'s leftover has
+    /// Events, data merged, `Paused` left out, `Finished` recorded once (it
+    /// is repeated on every later poll). An `Upgrade`'s leftover has
     /// the input not handed in yet appended, so that it is exactly the
     /// bytes past the last HTTP message however the input was split.
     pub events: Vec<Ev>,
@@ -117,11 +121,13 @@ pub struct Driver {
     bound: usize,
     events: Vec<Ev>,
     error: Option<Error>,
-    /// Server: the request being received (method, asks to upgrade).
-    current: Option<(Method, bool)>,
+    /// Server: the request being received: whether it is CONNECT, and
+    /// the protocol it asks to upgrade to.
+    current: Option<(bool, Option<Vec<u8>>)>,
     /// Server: the answers it sent (status codes), in order.
     pub answers: Vec<u16>,
     upgraded: bool,
+    finished: bool,
     closed: bool,
 }
 
@@ -137,6 +143,7 @@ impl Driver {
             current: None,
             answers: Vec::new(),
             upgraded: false,
+            finished: false,
             closed: false,
         }
     }
@@ -197,6 +204,14 @@ impl Driver {
                 );
                 return;
             }
+            if self.finished && !matches!(event, Ok(Event::Closed)) {
+                // Until the input ends: then the peer's close is reported.
+                assert!(
+                    matches!(event, Ok(Event::Finished)),
+                    "finished is returned again, got {event:?}"
+                );
+                return;
+            }
             let event = match event {
                 Ok(event) => event,
                 Err(e) => return self.failed(e),
@@ -216,6 +231,10 @@ impl Driver {
                     return;
                 }
                 Event::Paused => return,
+                Event::Finished => {
+                    self.finished = true;
+                    return;
+                }
                 Event::Closed => {
                     self.closed = true;
                     return;
@@ -223,13 +242,14 @@ impl Driver {
                 Event::Upgrade { .. } => {
                     self.upgraded = true;
                     // Nothing follows an upgrade.
-                    assert!(matches!(self.conn.poll_event(), Ok(Event::Paused)));
+                    assert!(matches!(self.conn.poll_event(), Ok(Event::Finished)));
+                    assert!(matches!(self.conn.poll_event(), Ok(Event::Finished)));
                     return;
                 }
-                Event::Request(req) => {
+                Event::Request(head) => {
                     assert_eq!(self.conn.role(), Role::Server);
-                    let upgrade = h1::requested_upgrade(&req).is_some();
-                    self.current = Some((req.method().clone(), upgrade));
+                    let upgrade = head.requested_upgrade().map(<[u8]>::to_vec);
+                    self.current = Some((head.is_method(&Method::CONNECT), upgrade));
                 }
                 Event::End if self.conn.role() == Role::Server => self.answer(),
                 _ => {}
@@ -252,7 +272,7 @@ impl Driver {
                 "error response refused after {e:?}"
             );
             take_output(&mut self.conn);
-            assert!(self.conn.wants_close(), "no close after an error response");
+            assert!(self.conn.is_close_wanted(), "no close after an error response");
         }
         let again = self.conn.poll_event();
         assert_eq!(again.as_ref().err(), Some(&e), "errors are sticky");
@@ -261,30 +281,34 @@ impl Driver {
     }
 
     /// Server: answers the request that just ended: `200` (switching) to
-    /// CONNECT, `101` to an upgrade request, otherwise `200` with an empty
-    /// body.
+    /// CONNECT, `101` naming the protocol asked for to an upgrade request,
+    /// otherwise `200` with an empty body.
     fn answer(&mut self) {
-        let (method, upgrade) = self.current.take().expect("End without a request");
-        let res = if method == Method::CONNECT {
-            Response::builder().status(200).body(())
-        } else if upgrade {
-            Response::builder()
-                .status(101)
-                .header("connection", "upgrade")
-                .header("upgrade", "websocket")
-                .body(())
-        } else {
-            Response::builder()
-                .status(200)
-                .header("content-length", "0")
-                .body(())
-        }
-        .expect("valid response");
-        let status = res.status().as_u16();
+        let (connect, upgrade) = self.current.take().expect("End without a request");
+        let (res, status) = match (connect, &upgrade) {
+            (true, _) => (ResponseHead::new(StatusCode::OK), 200),
+            (false, Some(protocol)) => {
+                let mut res = ResponseHead::new(StatusCode::SWITCHING_PROTOCOLS);
+                res.fields_mut()
+                    .append("connection", "upgrade")
+                    .expect("valid field");
+                res.fields_mut()
+                    .append("upgrade", protocol)
+                    .expect("a received token");
+                (res, 101)
+            }
+            (false, None) => {
+                let mut res = ResponseHead::new(StatusCode::OK);
+                res.fields_mut()
+                    .append("content-length", "0")
+                    .expect("valid field");
+                (res, 200)
+            }
+        };
         if let Err(e) = self.conn.send_response(res) {
-            panic!("answer {status} to {method} (upgrade: {upgrade}) refused: {e:?}");
+            panic!("answer {status} (CONNECT: {connect}, upgrade: {upgrade:?}) refused: {e:?}");
         }
-        if status == 200 && method != Method::CONNECT {
+        if status == 200 && !connect {
             self.conn.send_end().expect("answer end");
         }
         self.answers.push(status);
