@@ -11,7 +11,9 @@
 //!
 //! - [`ServerConnection`] and [`ClientConnection`] drive one connection,
 //!   both directions at once;
-//! - [`serve`] runs a handler per request;
+//! - [`serve`] runs a handler per request, given as an `http::Request`;
+//!   [`serve_heads`] given as the head as received (the wire path: no
+//!   `http` types built, the way the `echo` example answers);
 //! - [`BodyReceiver`] and [`BodySender`] hand one direction to another
 //!   task (or another future of the same task);
 //! - after a 101 or a 2xx to CONNECT, [`Parts`] gives back the IO value and
@@ -84,10 +86,10 @@
 //! # }
 //! ```
 //!
-//! Every limit and deadline, with its default, is listed on [`Config`]
-//! (the core's in [`h1::Limits`] and [`h1::Timeouts`], the driver's in
-//! [`Config`] and [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`],
-//! [`LINGER`]).
+//! Every limit and deadline, with its default, is listed in the
+//! [`h1_driver`] crate docs: the core's [`h1::Limits`] and
+//! [`h1::Timeouts`] (the write and connect deadlines included), and
+//! [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`], [`LINGER`].
 
 #![deny(missing_docs)]
 
@@ -97,10 +99,10 @@ use std::future::Future;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use h1::http::Request;
+use h1::{Config, RequestHead};
 
 pub use h1_driver::{
-    BoxError, Config, Deadline, Error, Parts, Served, Upgraded, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_WRITE_TIMEOUT, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
+    BoxError, Deadline, Error, Parts, Served, Upgraded, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
 };
 pub use rt::{FuturesIo, Sleep};
 
@@ -116,11 +118,7 @@ pub type BodySender<IO> = h1_driver::BodySender<IO, FuturesIo>;
 
 /// Serves requests on `io` until the connection closes or switches
 /// protocols, calling `handler` for each request (see [`h1_driver::serve`]).
-pub async fn serve<IO, H, Fut, T, E>(
-    io: IO,
-    config: impl Into<Config>,
-    handler: H,
-) -> Result<Served<IO, T>, Error>
+pub async fn serve<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     H: FnMut(Request<()>, ServerConnection<IO>) -> Fut,
@@ -133,7 +131,7 @@ where
 /// [`serve`] with graceful shutdown (see [`h1_driver::serve_with_shutdown`]).
 pub async fn serve_with_shutdown<IO, H, Fut, T, E, S>(
     io: IO,
-    config: impl Into<Config>,
+    config: Config,
     shutdown: S,
     handler: H,
 ) -> Result<Served<IO, T>, Error>
@@ -147,14 +145,43 @@ where
     h1_driver::serve_with_shutdown::<IO, FuturesIo, H, Fut, T, E, S>(io, config, shutdown, handler).await
 }
 
-/// Connects to `addr` within the configured
-/// [`connect_timeout`](Config::connect_timeout) (see
+/// [`serve`] with each request head as received (see [`h1_driver::serve_heads`]).
+pub async fn serve_heads<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    h1_driver::serve_heads::<IO, FuturesIo, H, Fut, T, E>(io, config, handler).await
+}
+
+/// [`serve_heads`] with graceful shutdown (see [`h1_driver::serve_heads_with_shutdown`]).
+pub async fn serve_heads_with_shutdown<IO, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    h1_driver::serve_heads_with_shutdown::<IO, FuturesIo, H, Fut, T, E, S>(io, config, shutdown, handler)
+        .await
+}
+
+/// Connects to `addr` within the connect deadline
+/// ([`h1::Timeouts::connect`]; see
 /// [`h1_driver::ClientConnection::connect`]), as async-io's TCP stream
 /// (what `smol::net::TcpStream` wraps; async-std users may equally pass
 /// `async_std::net::TcpStream::connect(addr)` to `ClientConnection::connect`).
 pub async fn connect(
     addr: std::net::SocketAddr,
-    config: impl Into<Config>,
+    config: Config,
 ) -> Result<ClientConnection<async_io::Async<std::net::TcpStream>>, Error> {
     let connecting = async {
         let socket = async_io::Async::<std::net::TcpStream>::connect(addr).await?;

@@ -59,7 +59,8 @@ async fn bodies_both_ways_against_server_connection<N: Net>() {
             }
         }
         assert_eq!(body, b"hello world");
-        assert!(client.trailers().is_none());
+        assert!(client.trailers().expect("a header map").is_none());
+        assert!(client.trailer_fields().is_none());
         assert!(client.is_reusable());
 
         // Chunked both ways with trailers, the response read as AsyncRead.
@@ -78,7 +79,9 @@ async fn bodies_both_ways_against_server_connection<N: Net>() {
         let mut body = Vec::new();
         client.body_receiver().read_to_end(&mut body).await.expect("body");
         assert_eq!(body, b"abcdef");
-        assert_eq!(client.trailers(), Some(trailers));
+        assert_eq!(client.trailers().expect("a header map"), Some(trailers));
+        let lines = client.trailer_fields().expect("trailer lines");
+        assert_eq!(lines.get("X-Checksum"), Some(&b"42"[..]));
         assert!(client.is_reusable());
 
         // The last request on the connection.

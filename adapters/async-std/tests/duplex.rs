@@ -164,7 +164,7 @@ async fn two_tasks_each_side_stream_both_ways<N: Net>() {
     }
     assert_eq!(checker.at, BLOCK * BLOCKS);
     upload.await.expect("upload");
-    let trailers = conn.trailers().expect("trailers");
+    let trailers = conn.trailers().expect("a header map").expect("trailers");
     assert_eq!(trailers["x-received"], (BLOCK * MANY_BLOCKS).to_string().as_str());
     drop(conn);
     let served = server.await;
@@ -311,8 +311,8 @@ async fn write_deadline_closes_a_peer_that_never_reads<N: Net>() {
     let (listener, addr) = N::bind().await;
     let deadline = Duration::from_millis(300);
     let server = async {
-        let mut config = h1_async_std::Config::default();
-        config.write_timeout = Some(deadline);
+        let mut config = h1::Config::default();
+        config.timeouts.write = Some(deadline);
         let started = Instant::now();
         let served = serve(N::accept(&listener).await, config, async |_req, conn| {
             conn.send_response(Response::new(())).await?;

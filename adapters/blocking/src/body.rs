@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes};
 use h1::http::HeaderMap;
+use h1::{FieldLines, OutgoingFields};
 use h1_driver::{Error, Reader, Session};
 
 use crate::driver::{lock, Shared};
@@ -40,8 +41,16 @@ impl<IO: Socket> BodyReceiver<IO> {
         self.shared.run(None, |s| s.poll_read_body(reader))
     }
 
-    /// The trailers of the body, once it was read to its end.
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the body as a header map, once it was read to its
+    /// end (an error only for a field name longer than the `http` types
+    /// hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(crate::trailer_map)
+    }
+
+    /// The trailer section of the body as received, once it was read to
+    /// its end.
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 }
@@ -98,19 +107,18 @@ impl<IO: Socket> BodySender<IO> {
         self.shared.run(None, Session::poll_send_capacity)
     }
 
-    /// Ends a chunked body with trailers, and writes it out.
-    pub fn send_trailers(self, trailers: HeaderMap) -> Result<(), Error> {
-        self.end(Some(trailers))
+    /// Ends a chunked body with a trailer section (a `HeaderMap` or
+    /// [`FieldLines`]), and writes it out.
+    pub fn send_trailers(self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        let message = Some(self.message);
+        self.shared.with(|s| s.send_trailers(trailers, message))?;
+        self.flush()
     }
 
     /// Ends the body, and writes it out.
     pub fn send_end(self) -> Result<(), Error> {
-        self.end(None)
-    }
-
-    fn end(self, trailers: Option<HeaderMap>) -> Result<(), Error> {
         let message = Some(self.message);
-        self.shared.with(|s| s.send_end(trailers, message))?;
+        self.shared.with(|s| s.send_end(message))?;
         self.flush()
     }
 

@@ -4,9 +4,9 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use h1::http::{HeaderMap, Request, Response};
-use h1::{Connection, Role};
-use h1_driver::{Config, Deadline, Error, Parts, Reader, Session};
+use h1::http::{HeaderMap, Response};
+use h1::{Config, Connection, FieldLines, OutgoingFields, OutgoingRequest, ResponseHead, Role};
+use h1_driver::{Deadline, Error, Parts, Reader, Session};
 
 use crate::body::{BodyReceiver, BodySender};
 use crate::driver::Shared;
@@ -33,20 +33,19 @@ pub struct ClientConnection<IO: Socket> {
 
 impl ClientConnection<TcpStream> {
     /// Connects to `addr` (each address it resolves to in turn) within the
-    /// configured [`connect_timeout`](Config::connect_timeout): past it,
+    /// connect deadline ([`h1::Timeouts::connect`] of `config`): past it,
     /// the error is [`Error::Timeout`]`(`[`Deadline::Connect`]`)`.
-    pub fn connect(addr: impl ToSocketAddrs, config: impl Into<Config>) -> Result<Self, Error> {
-        let config = config.into();
+    pub fn connect(addr: impl ToSocketAddrs, config: Config) -> Result<Self, Error> {
         let mut last = None;
         for addr in addr.to_socket_addrs()? {
-            let socket = match config.connect_timeout {
+            let socket = match config.timeouts.connect {
                 Some(limit) => TcpStream::connect_timeout(&addr, limit),
                 None => TcpStream::connect(addr),
             };
             match socket {
                 Ok(socket) => {
                     socket.set_nodelay(true)?;
-                    return Ok(Self::with_config(socket, config));
+                    return Ok(Self::with_config(socket, config.clone()));
                 }
                 Err(e) => last = Some(e),
             }
@@ -73,16 +72,18 @@ impl<IO: Socket> ClientConnection<IO> {
     }
 
     /// A client connection with `config`.
-    pub fn with_config(io: IO, config: impl Into<Config>) -> Self {
+    pub fn with_config(io: IO, config: Config) -> Self {
         ClientConnection {
-            shared: Arc::new(Shared::new(io, Session::new(Role::Client, config.into()))),
+            shared: Arc::new(Shared::new(io, Session::new(Role::Client, config))),
         }
     }
 
-    /// Sends a request head. Frame a body with `content-length` or
-    /// `transfer-encoding: chunked`; `host` is added from the URI if
-    /// missing. End it with [`send_end`](Self::send_end).
-    pub fn send_request(&self, req: Request<()>) -> Result<(), Error> {
+    /// Sends a request head: an `http::Request<()>` or an
+    /// [`h1::RequestHead`] (sent as it is). Frame a body with
+    /// `content-length` or `transfer-encoding: chunked`; `host` is added
+    /// from the URI (or the target) if missing. End it with
+    /// [`send_end`](Self::send_end).
+    pub fn send_request(&self, req: impl OutgoingRequest) -> Result<(), Error> {
         self.shared.with(|s| s.send_request(req))
     }
 
@@ -101,15 +102,16 @@ impl<IO: Socket> ClientConnection<IO> {
         self.shared.run(None, Session::poll_send_capacity)
     }
 
-    /// Ends a chunked body with trailers, and writes the request out.
-    pub fn send_trailers(&self, trailers: HeaderMap) -> Result<(), Error> {
-        self.shared.with(|s| s.send_end(Some(trailers), None))?;
+    /// Ends a chunked body with a trailer section (a `HeaderMap` or
+    /// [`FieldLines`]), and writes the request out.
+    pub fn send_trailers(&self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        self.shared.with(|s| s.send_trailers(trailers, None))?;
         self.flush()
     }
 
     /// Ends the request and writes it out.
     pub fn send_end(&self) -> Result<(), Error> {
-        self.shared.with(|s| s.send_end(None, None))?;
+        self.shared.with(|s| s.send_end(None))?;
         self.flush()
     }
 
@@ -123,8 +125,16 @@ impl<IO: Socket> ClientConnection<IO> {
         self.shared.run(None, Session::poll_flush)
     }
 
-    /// The next response head: a 1xx, or the final response (whose body
+    /// The next response head as it arrived (the wire path: see
+    /// [`ResponseHead`]): a 1xx, or the final response (whose body
     /// follows). Any unread body of the previous response is discarded.
+    pub fn read_response_head(&self) -> Result<ResponseHead, Error> {
+        self.shared.run(None, Session::poll_read_response_head)
+    }
+
+    /// The next response as an `http::Response<()>`:
+    /// [`read_response_head`](Self::read_response_head), the head then
+    /// built into `http` types by the connection that read it.
     pub fn read_response(&self) -> Result<Response<()>, Error> {
         self.shared.run(None, Session::poll_read_response)
     }
@@ -139,8 +149,16 @@ impl<IO: Socket> ClientConnection<IO> {
         BodyReceiver::new(self.shared.clone())
     }
 
-    /// The trailers of the response body read last, if it had any.
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the response body read last, as a header map, if
+    /// it had any (an error only for a field name longer than the `http`
+    /// types hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(crate::trailer_map)
+    }
+
+    /// The trailer section of the response body read last, as received, if
+    /// it had any.
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 

@@ -15,16 +15,18 @@
 //!   response; the socket is never held while a read or write blocks, so
 //!   one thread may read while another writes;
 //! - [`serve`] runs a handler per request, so a server is a few lines (one
-//!   thread per connection);
+//!   thread per connection); the handler is given an `http::Request`, or
+//!   with [`serve_heads`] the head as received (the wire path: no `http`
+//!   types built, the way the `echo` example answers);
 //! - [`BodyReceiver`] and [`BodySender`] hand one direction to another
 //!   thread;
 //! - after a 101 or a 2xx to CONNECT, [`Parts`] gives back the IO value and
 //!   the bytes already received, and [`Upgraded`] replays them first.
 //!
-//! Every limit and deadline, with its default, is listed on [`Config`]
-//! (the core's in [`h1::Limits`] and [`h1::Timeouts`], the driver's in
-//! [`Config`] and [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`],
-//! [`LINGER`]).
+//! Every limit and deadline, with its default, is listed in the
+//! [`h1_driver`] crate docs: the core's [`h1::Limits`] and
+//! [`h1::Timeouts`] (the write and connect deadlines included), and
+//! [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`], [`LINGER`].
 //!
 //! ```no_run
 //! use std::net::TcpListener;
@@ -61,14 +63,15 @@ mod socket;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::task::Poll;
 
-use h1::http::Request;
+use h1::http::{HeaderMap, Request};
+use h1::{Config, RequestHead};
 
 pub use body::{BodyReceiver, BodySender};
 pub use client::ClientConnection;
 pub use h1_driver::{
-    BoxError, Config, Deadline, Error, Parts, Served, Upgraded, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_WRITE_TIMEOUT, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
+    BoxError, Deadline, Error, Parts, Served, Upgraded, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
 };
 pub use server::ServerConnection;
 pub use socket::Socket;
@@ -85,14 +88,15 @@ use h1_driver::Session;
 /// open is ended (unless a [`BodySender`] still streams it: that is waited
 /// for). A handler's error closes the connection (after a 500 if nothing
 /// was sent) and is returned (as [`Error::Handler`] unless it is an
-/// [`Error`] itself).
-pub fn serve<IO, H, T, E>(io: IO, config: impl Into<Config>, handler: H) -> Result<Served<IO, T>, Error>
+/// [`Error`] itself). [`serve_heads`] is the same with the request head as
+/// received.
+pub fn serve<IO, H, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
 where
     IO: Socket,
     H: FnMut(Request<()>, ServerConnection<IO>) -> Result<T, E>,
     E: Into<BoxError>,
 {
-    serve_until(io, config.into(), None, handler)
+    serve_each(io, config, None, Session::poll_read_request, handler)
 }
 
 /// [`serve`] with graceful shutdown: once `shutdown` is raised, a response
@@ -102,7 +106,7 @@ where
 /// 100 ms.
 pub fn serve_with_shutdown<IO, H, T, E>(
     io: IO,
-    config: impl Into<Config>,
+    config: Config,
     shutdown: &AtomicBool,
     handler: H,
 ) -> Result<Served<IO, T>, Error>
@@ -111,23 +115,60 @@ where
     H: FnMut(Request<()>, ServerConnection<IO>) -> Result<T, E>,
     E: Into<BoxError>,
 {
-    serve_until(io, config.into(), Some(shutdown), handler)
+    serve_each(io, config, Some(shutdown), Session::poll_read_request, handler)
 }
 
-fn serve_until<IO, H, T, E>(
+/// [`serve`] on the wire path: the handler is given each request head as
+/// it arrived ([`RequestHead`]: method, target and field lines byte for
+/// byte, names in their case), with no `http` types built for it
+/// ([`ServerConnection::http_request`] builds them if it wants them).
+pub fn serve_heads<IO, H, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
+where
+    IO: Socket,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Result<T, E>,
+    E: Into<BoxError>,
+{
+    serve_each(io, config, None, Session::poll_read_request_head, handler)
+}
+
+/// [`serve_heads`] with graceful shutdown, as [`serve_with_shutdown`].
+pub fn serve_heads_with_shutdown<IO, H, T, E>(
+    io: IO,
+    config: Config,
+    shutdown: &AtomicBool,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: Socket,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Result<T, E>,
+    E: Into<BoxError>,
+{
+    serve_each(
+        io,
+        config,
+        Some(shutdown),
+        Session::poll_read_request_head,
+        handler,
+    )
+}
+
+/// The serving loop, for requests read by `read` (as heads or as `http`
+/// types).
+fn serve_each<IO, Req, H, T, E>(
     io: IO,
     config: Config,
     shutdown: Option<&AtomicBool>,
+    read: fn(&mut Session) -> Poll<Result<Option<Req>, Error>>,
     mut handler: H,
 ) -> Result<Served<IO, T>, Error>
 where
     IO: Socket,
-    H: FnMut(Request<()>, ServerConnection<IO>) -> Result<T, E>,
+    H: FnMut(Req, ServerConnection<IO>) -> Result<T, E>,
     E: Into<BoxError>,
 {
     let conn = ServerConnection::with_config(io, config);
     loop {
-        let Some(req) = conn.shared.run(shutdown, Session::poll_read_request)? else {
+        let Some(req) = conn.shared.run(shutdown, read)? else {
             return Ok(Served::Closed);
         };
         match handler(req, conn.handle()) {
@@ -140,8 +181,8 @@ where
                 }
                 // A sender still streaming the body (another thread): wait for it.
                 conn.shared.run(shutdown, |s| match s.is_sender_attached() {
-                    true => std::task::Poll::Pending,
-                    false => std::task::Poll::Ready(()),
+                    true => Poll::Pending,
+                    false => Poll::Ready(()),
                 });
                 conn.shared.with(|s| s.finish_response(false))?;
             }
@@ -152,6 +193,11 @@ where
             }
         }
     }
+}
+
+/// The trailers of the body read last, as a header map.
+fn trailer_map(s: &Session) -> Result<Option<HeaderMap>, Error> {
+    Ok(s.trailers().map(h1::FieldLines::to_header_map).transpose()?)
 }
 
 /// Flushes, then takes the IO and the leftover out of the connection,

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use h1::http::{HeaderMap, Request, Response};
-use h1::{Connection, Role};
-use h1_driver::{Config, Error, Parts, Reader, Session};
+use h1::http::{HeaderMap, Request};
+use h1::{Config, Connection, FieldLines, OutgoingFields, OutgoingResponse, RequestHead, Role};
+use h1_driver::{Error, Parts, Reader, Session};
 
 use crate::body::{BodyReceiver, BodySender};
 use crate::driver::Shared;
@@ -15,7 +15,9 @@ use crate::Socket;
 /// in full duplex.
 ///
 /// The same shape as the async adapters' (see `h1_driver::ServerConnection`):
-/// [`read_request`](Self::read_request), [`read_body`](Self::read_body),
+/// [`read_request_head`](Self::read_request_head) (the request as
+/// received) or [`read_request`](Self::read_request) (as `http` types),
+/// [`read_body`](Self::read_body),
 /// [`send_response`](Self::send_response), [`send_data`](Self::send_data),
 /// [`send_end`](Self::send_end), [`send_full`](Self::send_full). A body
 /// write that waits for the socket keeps reading the request body (up to
@@ -36,10 +38,10 @@ impl<IO: Socket> ServerConnection<IO> {
         Self::with_config(io, Config::default())
     }
 
-    /// A server connection with `config` (limits, leniency, timeouts).
-    pub fn with_config(io: IO, config: impl Into<Config>) -> Self {
+    /// A server connection with `config` (limits, leniency, deadlines).
+    pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
-            shared: Arc::new(Shared::new(io, Session::new(Role::Server, config.into()))),
+            shared: Arc::new(Shared::new(io, Session::new(Role::Server, config))),
         }
     }
 
@@ -50,16 +52,32 @@ impl<IO: Socket> ServerConnection<IO> {
         }
     }
 
-    /// The next request head, or `None` once the connection is done (the
-    /// client closed, the connection must close, it switched protocols, or
-    /// a graceful shutdown began). Any unread body of the previous request
-    /// is read and discarded first (see `h1_driver::Session::poll_read_request`).
+    /// The next request head as it arrived (the wire path: see
+    /// [`RequestHead`]; no `http` types built), or `None` once the
+    /// connection is done (the client closed, the connection must close, it
+    /// switched protocols, or a graceful shutdown began). Any unread body of
+    /// the previous request is read and discarded first (see
+    /// `h1_driver::Session::poll_read_request_head`).
     ///
     /// A request the core rejects gets its suggested status (400, 408, 413,
     /// 414, 431, 501, 505) with `connection: close`; the error is returned
     /// once the connection is closed.
+    pub fn read_request_head(&self) -> Result<Option<RequestHead>, Error> {
+        self.shared.run(None, Session::poll_read_request_head)
+    }
+
+    /// The next request as an `http::Request<()>`:
+    /// [`read_request_head`](Self::read_request_head), the head then built
+    /// into `http` types by the connection that read it. A head the `http`
+    /// types cannot hold is answered as a rejected one is.
     pub fn read_request(&self) -> Result<Option<Request<()>>, Error> {
         self.shared.run(None, Session::poll_read_request)
+    }
+
+    /// `head` as an `http::Request<()>`, built with what this connection
+    /// keeps for that (less work for the head it read last).
+    pub fn http_request(&self, head: RequestHead) -> Result<Request<()>, Error> {
+        self.shared.with(|s| s.http_request(head))
     }
 
     /// The next chunk of the current request's body, `None` at its end.
@@ -75,20 +93,28 @@ impl<IO: Socket> ServerConnection<IO> {
         BodyReceiver::new(self.shared.clone())
     }
 
-    /// The trailers of the request body read last, if it had any.
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the request body read last, as a header map, if it
+    /// had any (an error only for a field name longer than the `http` types
+    /// hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(crate::trailer_map)
+    }
+
+    /// The trailer section of the request body read last, as received, if
+    /// it had any.
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 
-    /// Sends a response head. A 1xx is written at once; a final response
+    /// Sends a response head: an `http::Response<()>` or an
+    /// [`h1::ResponseHead`] (sent as it is). A 1xx is written at once; a final response
     /// gets a `date` field when it has none (and `connection: close` during
     /// a graceful shutdown). A 101 (to an upgrade request) or a 2xx to
     /// CONNECT switches protocols once the rest of the request body has
     /// been read (and dropped): follow it with [`into_parts`](Self::into_parts).
-    pub fn send_response(&self, res: Response<()>) -> Result<(), Error> {
-        let status = res.status();
-        self.shared.run(None, |s| s.poll_ready_to_respond(status))?;
-        if self.shared.with(|s| s.send_response(res))? {
+    pub fn send_response(&self, res: impl OutgoingResponse + 'static) -> Result<(), Error> {
+        let mut res = Some(res);
+        if self.shared.run(None, |s| s.poll_send_response(&mut res))? {
             self.flush()?;
         }
         Ok(())
@@ -96,14 +122,9 @@ impl<IO: Socket> ServerConnection<IO> {
 
     /// Sends a whole final response: its head, `body`, and the end, as
     /// [`Connection::send_full_response`] does.
-    pub fn send_full(&self, res: Response<()>, body: Bytes) -> Result<(), Error> {
-        let status = res.status();
-        self.shared.run(None, |s| s.poll_ready_to_respond(status))?;
-        let flush = self.shared.with(|s| {
-            s.send_full(res, body)?;
-            Ok::<_, Error>(s.is_flush_due_after_end())
-        })?;
-        if flush {
+    pub fn send_full(&self, res: impl OutgoingResponse + 'static, body: Bytes) -> Result<(), Error> {
+        let mut full = Some((res, body));
+        if self.shared.run(None, |s| s.poll_send_full(&mut full))? {
             self.flush()?;
         }
         Ok(())
@@ -116,19 +137,20 @@ impl<IO: Socket> ServerConnection<IO> {
         self.shared.run(None, Session::poll_send_capacity)
     }
 
-    /// Ends a chunked body with trailers.
-    pub fn send_trailers(&self, trailers: HeaderMap) -> Result<(), Error> {
-        self.end(Some(trailers))
+    /// Ends a chunked body with a trailer section (a `HeaderMap` or
+    /// [`FieldLines`]).
+    pub fn send_trailers(&self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        self.end(|s| s.send_trailers(trailers, None))
     }
 
     /// Ends the response.
     pub fn send_end(&self) -> Result<(), Error> {
-        self.end(None)
+        self.end(|s| s.send_end(None))
     }
 
-    fn end(&self, trailers: Option<HeaderMap>) -> Result<(), Error> {
+    fn end(&self, end: impl FnOnce(&mut Session) -> Result<(), Error>) -> Result<(), Error> {
         let flush = self.shared.with(|s| {
-            s.send_end(trailers, None)?;
+            end(s)?;
             Ok::<_, Error>(s.is_flush_due_after_end())
         })?;
         if flush {

@@ -150,7 +150,7 @@ fn two_threads_each_side_stream_both_ways() {
     }
     assert_eq!(checker.at, BLOCK * BLOCKS);
     upload.join().expect("upload thread").expect("upload");
-    let trailers = conn.trailers().expect("trailers");
+    let trailers = conn.trailers().expect("a header map").expect("trailers");
     assert_eq!(trailers["x-received"], (BLOCK * BLOCKS).to_string().as_str());
     drop(conn);
     let served = handle.join().expect("server").remove(0);
@@ -235,8 +235,8 @@ fn early_response_then_reset_still_reaches_the_client() {
 fn write_deadline_closes_a_peer_that_never_reads() {
     let deadline = Duration::from_millis(300);
     let (addr, handle) = server(1, move |socket| {
-        let mut config = h1_blocking::Config::default();
-        config.write_timeout = Some(deadline);
+        let mut config = h1::Config::default();
+        config.timeouts.write = Some(deadline);
         let started = Instant::now();
         let served = serve(socket, config, |_req, conn| {
             conn.send_response(Response::new(()))?;
@@ -280,8 +280,8 @@ fn connect_deadline() {
             held.push(s);
         }
     }
-    let mut config = h1_blocking::Config::default();
-    config.connect_timeout = Some(Duration::from_millis(300));
+    let mut config = h1::Config::default();
+    config.timeouts.connect = Some(Duration::from_millis(300));
     let started = Instant::now();
     match ClientConnection::connect(addr, config) {
         Err(Error::Timeout(Deadline::Connect)) => {}

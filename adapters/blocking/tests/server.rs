@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{connect, read_to_end, server, silent_for, RawReader};
 use h1::http::{header, HeaderMap, Response, StatusCode};
-use h1_blocking::{serve, serve_with_shutdown, Error, Served, ServerConnection};
+use h1_blocking::{serve, serve_heads, serve_with_shutdown, Error, Served, ServerConnection};
 
 /// A response whose body is `body`, framed by content-length.
 fn sized(body: &[u8]) -> Response<()> {
@@ -199,7 +199,7 @@ fn trailers_both_ways() {
         serve(socket, h1::Config::default(), |_req, conn| {
             let mut body = Vec::new();
             conn.body_receiver().read_to_end(&mut body)?;
-            let got = conn.trailers().unwrap_or_default();
+            let got = conn.trailers()?.unwrap_or_default();
             conn.send_response(Response::new(()))?;
             conn.send_data(body.into())?;
             let mut trailers = HeaderMap::new();
@@ -459,14 +459,17 @@ fn shutdown_finishes_the_response_then_closes() {
     }
 }
 
-/// `request_head` is each request as it arrived: the target byte for byte,
-/// the field lines in order with their names' case, duplicates apart.
+/// `serve_heads` gives each request as it arrived: the target byte for
+/// byte, the field lines in order with their names' case, duplicates
+/// apart; `http_request` builds the same request as `http` types.
 #[test]
-fn request_head_is_the_request_as_received() {
+fn serve_heads_gives_the_request_as_received() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |req, conn| {
-            let head = conn.request_head().expect("the request being answered");
+        serve_heads(socket, h1::Config::default(), |head, conn| {
+            let req = conn.http_request(head.clone())?;
             assert_eq!(head.method(), req.method().as_str().as_bytes());
+            assert_eq!(head.target(), req.uri().to_string().as_bytes());
+            assert_eq!(head.fields().len(), req.headers().len());
             let lines: Vec<String> = head
                 .fields()
                 .iter()

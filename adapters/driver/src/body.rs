@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use h1::http::HeaderMap;
+use h1::{FieldLines, OutgoingFields};
 
 use crate::error::Error;
 use crate::rt::Transport;
@@ -82,8 +83,16 @@ impl<IO: Unpin, Rt: Transport<IO>> BodyReceiver<IO, Rt> {
         Poll::Ready(Ok(n))
     }
 
-    /// The trailers of the body, once it was read to its end (if it had any).
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the body as a header map, once it was read to its
+    /// end (if it had any; an error only for a field name longer than the
+    /// `http` types hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(crate::server::trailer_map)
+    }
+
+    /// The trailer section of the body as received (field lines in order
+    /// and case), once it was read to its end (if it had any).
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 }
@@ -130,19 +139,18 @@ impl<IO: Unpin, Rt: Transport<IO>> BodySender<IO, Rt> {
         self.shared.wait(Session::poll_send_capacity).await
     }
 
-    /// Ends a chunked body with trailers, and writes it out.
-    pub async fn send_trailers(self, trailers: HeaderMap) -> Result<(), Error> {
-        self.end(Some(trailers)).await
+    /// Ends a chunked body with a trailer section (a `HeaderMap` or
+    /// [`FieldLines`]), and writes it out.
+    pub async fn send_trailers(self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        let message = Some(self.message);
+        self.shared.with(|s| s.send_trailers(trailers, message))?;
+        self.flush().await
     }
 
     /// Ends the body, and writes it out.
     pub async fn send_end(self) -> Result<(), Error> {
-        self.end(None).await
-    }
-
-    async fn end(self, trailers: Option<HeaderMap>) -> Result<(), Error> {
         let message = Some(self.message);
-        self.shared.with(|s| s.send_end(trailers, message))?;
+        self.shared.with(|s| s.send_end(message))?;
         self.flush().await
     }
 

@@ -5,11 +5,10 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use h1::http::{HeaderMap, Request, Response};
-use h1::{Connection, Role};
+use h1::http::{HeaderMap, Response};
+use h1::{Config, Connection, FieldLines, OutgoingFields, OutgoingRequest, ResponseHead, Role};
 
 use crate::body::{BodyReceiver, BodySender};
-use crate::config::Config;
 use crate::error::{Deadline, Error};
 use crate::rt::{Sleep, Transport};
 use crate::session::{Reader, Session};
@@ -21,8 +20,10 @@ use crate::Parts;
 ///
 /// Send a request with [`send_request`](Self::send_request),
 /// [`send_data`](Self::send_data) and [`send_end`](Self::send_end), then
-/// read [`read_response`](Self::read_response) (1xx responses come first,
-/// each on its own) and the body with [`read_body`](Self::read_body).
+/// read [`read_response_head`](Self::read_response_head) (the response as
+/// received) or [`read_response`](Self::read_response) (as `http` types):
+/// 1xx responses come first, each on its own; then the body with
+/// [`read_body`](Self::read_body).
 ///
 /// While the body is being sent, the connection keeps reading: the
 /// response may arrive (and be read) before the upload ends. A final
@@ -58,22 +59,21 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
     }
 
     /// A client connection with `config`.
-    pub fn with_config(io: IO, config: impl Into<Config>) -> Self {
+    pub fn with_config(io: IO, config: Config) -> Self {
         ClientConnection {
-            shared: Shared::new(io, Session::new(Role::Client, config.into())),
+            shared: Shared::new(io, Session::new(Role::Client, config)),
         }
     }
 
     /// Establishes the connection with `connecting` (such as
-    /// `TcpStream::connect(addr)`), within the configured
-    /// [`connect_timeout`](Config::connect_timeout): past it, the error is
+    /// `TcpStream::connect(addr)`), within the connect deadline
+    /// ([`h1::Timeouts::connect`] of `config`): past it, the error is
     /// [`Error::Timeout`]`(`[`Deadline::Connect`]`)`.
-    pub async fn connect<F>(connecting: F, config: impl Into<Config>) -> Result<Self, Error>
+    pub async fn connect<F>(connecting: F, config: Config) -> Result<Self, Error>
     where
         F: Future<Output = io::Result<IO>>,
     {
-        let config = config.into();
-        let io = match config.connect_timeout {
+        let io = match config.timeouts.connect {
             None => connecting.await?,
             Some(limit) => {
                 let mut sleep = Rt::Sleep::until(std::time::Instant::now() + limit);
@@ -92,11 +92,13 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
         Ok(Self::with_config(io, config))
     }
 
-    /// Sends a request head. Frame a body with `content-length` or
-    /// `transfer-encoding: chunked`; `host` is added from the URI if
-    /// missing. End it with [`send_end`](Self::send_end) (also when it has
-    /// no body).
-    pub async fn send_request(&self, req: Request<()>) -> Result<(), Error> {
+    /// Sends a request head: an `http::Request<()>`, or an
+    /// [`h1::RequestHead`] (its target and field lines go out as they are).
+    /// Frame a body with `content-length` or `transfer-encoding: chunked`;
+    /// `host` is added from the URI (or an absolute- or authority-form
+    /// target) if missing. End it with [`send_end`](Self::send_end) (also
+    /// when it has no body).
+    pub async fn send_request(&self, req: impl OutgoingRequest) -> Result<(), Error> {
         self.shared.with(|s| s.send_request(req))
     }
 
@@ -119,15 +121,16 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
         self.shared.wait(Session::poll_send_capacity).await
     }
 
-    /// Ends a chunked body with trailers, and writes the request out.
-    pub async fn send_trailers(&self, trailers: HeaderMap) -> Result<(), Error> {
-        self.shared.with(|s| s.send_end(Some(trailers), None))?;
+    /// Ends a chunked body with a trailer section (a `HeaderMap` or
+    /// [`FieldLines`]), and writes the request out.
+    pub async fn send_trailers(&self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        self.shared.with(|s| s.send_trailers(trailers, None))?;
         self.flush().await
     }
 
     /// Ends the request and writes it out.
     pub async fn send_end(&self) -> Result<(), Error> {
-        self.shared.with(|s| s.send_end(None, None))?;
+        self.shared.with(|s| s.send_end(None))?;
         self.flush().await
     }
 
@@ -142,8 +145,19 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
         self.shared.wait(Session::poll_flush).await
     }
 
-    /// The next response head: a 1xx, or the final response (whose body
-    /// follows). Any unread body of the previous response is discarded.
+    /// The next response head as it arrived (the wire path): a 1xx, or
+    /// the final response (whose body follows), with its reason phrase and
+    /// field lines byte for byte (see [`ResponseHead`]). Any unread body of
+    /// the previous response is discarded.
+    pub async fn read_response_head(&self) -> Result<ResponseHead, Error> {
+        self.shared.wait(Session::poll_read_response_head).await
+    }
+
+    /// The next response as an `http::Response<()>`:
+    /// [`read_response_head`](Self::read_response_head), the head then
+    /// built into `http` types by the connection that read it (a reason
+    /// phrase other than the status's own is its
+    /// [`h1::ReasonPhrase`] extension).
     pub async fn read_response(&self) -> Result<Response<()>, Error> {
         self.shared.wait(Session::poll_read_response).await
     }
@@ -159,8 +173,16 @@ impl<IO: Unpin, Rt: Transport<IO>> ClientConnection<IO, Rt> {
         BodyReceiver::new(self.shared.clone())
     }
 
-    /// The trailers of the response body read last, if it had any.
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the response body read last, as a header map, if
+    /// it had any (an error only for a field name longer than the `http`
+    /// types hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(crate::server::trailer_map)
+    }
+
+    /// The trailer section of the response body read last, as received
+    /// (field lines in order and case), if it had any.
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 

@@ -27,7 +27,8 @@ pub enum Error {
 }
 
 /// The deadlines a driver applies itself (the core's own are
-/// [`h1::TimerKind`]s). Their durations are in [`Config`](crate::Config).
+/// [`h1::TimerKind`]s). Their durations are [`h1::Timeouts::write`] and
+/// [`h1::Timeouts::connect`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Deadline {

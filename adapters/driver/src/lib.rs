@@ -34,17 +34,68 @@
 //!   `body_receiver()` and `body_sender()` on either connection type) are
 //!   `Send` when the IO is, and move to another task.
 //!
+//! ## Heads as received, or `http` types
+//!
+//! Each message head can be had two ways. The **wire path** hands out the
+//! core's heads as they arrived ([`h1::RequestHead`], [`h1::ResponseHead`],
+//! trailers as [`h1::FieldLines`]): the method, target or reason phrase and
+//! every field line byte for byte, in order, names in the case the peer
+//! sent, with nothing built for them. It is the recommended way where a
+//! handler answers from the head itself (see [`echo`], whose `GET
+//! /plaintext` answer is a [`h1::ResponseHead`] built once and cloned per
+//! response), and the way a proxy forwards heads. The **`http` path**
+//! builds `http::Request<()>` / `http::Response<()>` and `HeaderMap`
+//! trailers from those heads, with the connection's
+//! [`h1::Connection::http_request`] / [`h1::Connection::http_response`]:
+//! building them is its only extra cost.
+//!
+//! | | wire path | `http` path |
+//! | --- | --- | --- |
+//! | server, next request | [`ServerConnection::read_request_head`] | [`ServerConnection::read_request`] |
+//! | server, a request per handler call | [`serve_heads`] | [`serve`] |
+//! | client, next response | [`ClientConnection::read_response_head`] | [`ClientConnection::read_response`] |
+//! | trailers received | `trailer_fields()` | `trailers()` |
+//!
+//! Sending takes either: `send_request` any [`h1::OutgoingRequest`],
+//! `send_response` and `send_full` any [`h1::OutgoingResponse`],
+//! `send_trailers` any [`h1::OutgoingFields`]; field lines of h1 heads go
+//! out in their order and case.
+//!
 //! ## Bounds and deadlines
 //!
 //! Every connection's memory is bounded: the core's [`h1::Limits`] for
 //! heads, [`READ_AHEAD`] for received body data, [`HIGH_WATER`] for queued
-//! output. The deadlines: the core's (head read, keep-alive idle,
-//! expect-continue: [`h1::Timeouts`]), a write deadline for a peer that
-//! stops reading and a connect deadline for clients ([`Config`]). A server
-//! that closes while the client may still be sending lingers for up to
-//! [`LINGER`] (reading and discarding) so that the client reads the last
-//! response; an unread request body of up to [`DRAIN_LIMIT`] is discarded
-//! to keep the connection.
+//! output. Every deadline is one of the core's [`h1::Timeouts`]: the core
+//! times the head read, keep-alive idle and expect-continue deadlines; the
+//! driver applies the write deadline (a peer that stops reading) and the
+//! connect deadline (clients). A server that closes while the client may
+//! still be sending lingers for up to [`LINGER`] (reading and discarding)
+//! so that the client reads the last response; an unread request body of up
+//! to [`DRAIN_LIMIT`] is discarded to keep the connection.
+//!
+//! Every limit and deadline a connection runs with, by default (set them
+//! in the [`h1::Config`] every connection and `serve` takes):
+//!
+//! | what | default | where |
+//! | --- | --- | --- |
+//! | message head (start line, fields, empty line) | 64 KiB (431 past it) | [`h1::Limits::head_size`] |
+//! | field lines in a head or trailer section | 1000 (431) | [`h1::Limits::header_count`] |
+//! | request-target | 16 KiB (414) | [`h1::Limits::request_target`] |
+//! | chunk-size line | 16 KiB | [`h1::Limits::chunk_line`] |
+//! | chunk extensions beyond what the data pays for | 16 KiB | [`h1::Limits::chunk_extensions`] |
+//! | trailer section | 16 KiB (431) | [`h1::Limits::trailer_size`] |
+//! | body size | none | [`h1::Limits::body_size`] |
+//! | received body data waiting for a reader | 64 KiB | [`READ_AHEAD`] |
+//! | queued output before a write waits | 64 KiB | [`HIGH_WATER`] |
+//! | unread request body drained to keep the connection | 256 KiB | [`DRAIN_LIMIT`] |
+//! | server: a whole request head (408 after) | 30 s | [`h1::Timeouts::head_read`] |
+//! | server: idle between requests | 60 s | [`h1::Timeouts::keep_alive`] |
+//! | client: waiting for `100 Continue` | 1 s | [`h1::Timeouts::expect_continue`] |
+//! | a write waiting for a peer that stops reading | 60 s | [`h1::Timeouts::write`] |
+//! | client: establishing the connection | 30 s | [`h1::Timeouts::connect`] |
+//! | reading on after a close, the peer may still be sending | 2 s | [`LINGER`] |
+//!
+//! (A test of this crate checks the table against the code.)
 //!
 //! ## Writing a runtime crate
 //!
@@ -65,11 +116,12 @@
 #![deny(missing_docs)]
 
 mod body;
+mod bounds;
 mod client;
-mod config;
 pub mod echo;
 mod error;
 mod io;
+mod outgoing;
 mod parts;
 mod rt;
 mod serve;
@@ -83,13 +135,11 @@ mod futures_io;
 mod tokio_io;
 
 pub use body::{BodyReceiver, BodySender};
+pub use bounds::{DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD};
 pub use client::ClientConnection;
-pub use config::{
-    Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_WRITE_TIMEOUT, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
-};
 pub use error::{BoxError, Deadline, Error};
 pub use parts::{Parts, Upgraded};
 pub use rt::{Runtime, Sleep, Transport};
-pub use serve::{serve, serve_with_shutdown, Served};
+pub use serve::{serve, serve_heads, serve_heads_with_shutdown, serve_with_shutdown, Served};
 pub use server::ServerConnection;
 pub use session::{ReadMode, Reader, Session};

@@ -1,13 +1,14 @@
 //! The serve helpers: a handler per request, until the connection closes
-//! or switches protocols.
+//! or switches protocols. [`serve`] hands the handler an
+//! `http::Request<()>`, [`serve_heads`] the request head as received.
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
 
 use h1::http::Request;
+use h1::{Config, RequestHead};
 
-use crate::config::Config;
 use crate::error::{BoxError, Error};
 use crate::rt::Transport;
 use crate::server::ServerConnection;
@@ -32,9 +33,9 @@ pub enum Served<IO, T = ()> {
 }
 
 /// Serves requests on `io` until the connection closes or switches
-/// protocols, calling `handler` for each request with the request head and
-/// a handle on the connection (an owned value, so the handler's future
-/// borrows nothing from `serve` and can be `Send`).
+/// protocols, calling `handler` for each request with the request as an
+/// `http::Request<()>` and a handle on the connection (an owned value, so
+/// the handler's future borrows nothing from `serve` and can be `Send`).
 ///
 /// The handler answers through the connection (reading the body if it
 /// wants it) and returns a value, used when it switched protocols (see
@@ -44,11 +45,10 @@ pub enum Served<IO, T = ()> {
 /// for). A handler's error closes the connection (after a 500 if nothing
 /// was sent) and is returned (as [`Error::Handler`] unless it is an
 /// [`Error`] itself).
-pub async fn serve<IO, Rt, H, Fut, T, E>(
-    io: IO,
-    config: impl Into<Config>,
-    handler: H,
-) -> Result<Served<IO, T>, Error>
+///
+/// [`serve_heads`] is the same with the request head as received, and no
+/// `http` types built.
+pub async fn serve<IO, Rt, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
 where
     IO: Unpin,
     Rt: Transport<IO>,
@@ -56,7 +56,14 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: Into<BoxError>,
 {
-    serve_with_shutdown(io, config, std::future::pending(), handler).await
+    serve_each(
+        io,
+        config,
+        std::future::pending(),
+        Session::poll_read_request,
+        handler,
+    )
+    .await
 }
 
 /// [`serve`] with graceful shutdown: once `shutdown` completes, a response
@@ -65,14 +72,80 @@ where
 /// request.
 pub async fn serve_with_shutdown<IO, Rt, H, Fut, T, E, S>(
     io: IO,
-    config: impl Into<Config>,
+    config: Config,
     shutdown: S,
-    mut handler: H,
+    handler: H,
 ) -> Result<Served<IO, T>, Error>
 where
     IO: Unpin,
     Rt: Transport<IO>,
     H: FnMut(Request<()>, ServerConnection<IO, Rt>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    serve_each(io, config, shutdown, Session::poll_read_request, handler).await
+}
+
+/// [`serve`] on the wire path: the handler is given each request head as
+/// it arrived ([`RequestHead`]: method, target and field lines byte for
+/// byte, names in their case), with no `http` types built for it. It
+/// answers with an [`h1::ResponseHead`] or an `http::Response<()>`
+/// alike; [`ServerConnection::http_request`] builds the `http` types from
+/// the head when a handler wants them after all.
+pub async fn serve_heads<IO, Rt, H, Fut, T, E>(
+    io: IO,
+    config: Config,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: Unpin,
+    Rt: Transport<IO>,
+    H: FnMut(RequestHead, ServerConnection<IO, Rt>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    serve_each(
+        io,
+        config,
+        std::future::pending(),
+        Session::poll_read_request_head,
+        handler,
+    )
+    .await
+}
+
+/// [`serve_heads`] with graceful shutdown, as [`serve_with_shutdown`].
+pub async fn serve_heads_with_shutdown<IO, Rt, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: Unpin,
+    Rt: Transport<IO>,
+    H: FnMut(RequestHead, ServerConnection<IO, Rt>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    serve_each(io, config, shutdown, Session::poll_read_request_head, handler).await
+}
+
+/// The serving loop, for requests read by `read` (as heads or as `http`
+/// types).
+async fn serve_each<IO, Rt, Req, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    read: fn(&mut Session) -> Poll<Result<Option<Req>, Error>>,
+    mut handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: Unpin,
+    Rt: Transport<IO>,
+    H: FnMut(Req, ServerConnection<IO, Rt>) -> Fut,
     Fut: Future<Output = Result<T, E>>,
     E: Into<BoxError>,
     S: Future<Output = ()>,
@@ -95,7 +168,7 @@ where
         }};
     }
     loop {
-        let Some(req) = watching_shutdown!(conn.read_request())? else {
+        let Some(req) = watching_shutdown!(conn.shared.wait(read))? else {
             return Ok(Served::Closed);
         };
         let answered = watching_shutdown!(handler(req, conn.handle()));

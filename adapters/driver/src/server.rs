@@ -3,11 +3,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use h1::http::{HeaderMap, Request, Response};
-use h1::{Connection, Role};
+use h1::http::{HeaderMap, Request};
+use h1::{Config, Connection, FieldLines, OutgoingFields, OutgoingResponse, RequestHead, Role};
 
 use crate::body::{BodyReceiver, BodySender};
-use crate::config::Config;
 use crate::error::Error;
 use crate::rt::Transport;
 use crate::session::{Reader, Session};
@@ -17,8 +16,10 @@ use crate::Parts;
 /// A server connection over a runtime's IO: requests in, responses out,
 /// in full duplex.
 ///
-/// Call [`read_request`](Self::read_request) for each request, read its
-/// body with [`read_body`](Self::read_body), and answer with
+/// Call [`read_request_head`](Self::read_request_head) (the request as
+/// received) or [`read_request`](Self::read_request) (as `http` types) for
+/// each request, read its body with [`read_body`](Self::read_body), and
+/// answer with
 /// [`send_response`](Self::send_response), [`send_data`](Self::send_data)
 /// and [`send_end`](Self::send_end) (or [`send_full`](Self::send_full) for
 /// a whole response at once). The response may start, and stream, while
@@ -45,10 +46,10 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
         Self::with_config(io, Config::default())
     }
 
-    /// A server connection with `config` (limits, leniency, timeouts).
-    pub fn with_config(io: IO, config: impl Into<Config>) -> Self {
+    /// A server connection with `config` (limits, leniency, deadlines).
+    pub fn with_config(io: IO, config: Config) -> Self {
         ServerConnection {
-            shared: Shared::new(io, Session::new(Role::Server, config.into())),
+            shared: Shared::new(io, Session::new(Role::Server, config)),
         }
     }
 
@@ -59,17 +60,37 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
         }
     }
 
-    /// The next request head, or `None` once the connection is done (the
-    /// client closed, the connection must close, it switched protocols, or
-    /// a graceful shutdown began). Any unread body of the previous request
-    /// is read and discarded first (a body receiver still reading it is
-    /// waited for).
+    /// The next request head as it arrived (the wire path): its method,
+    /// target and field lines byte for byte, names in their case (see
+    /// [`RequestHead`]), with no `http` types built. `None` once the
+    /// connection is done (the client closed, the connection must close,
+    /// it switched protocols, or a graceful shutdown began). Any unread body
+    /// of the previous request is read and discarded first (a body receiver
+    /// still reading it is waited for).
     ///
     /// A request the core rejects gets its suggested status (400, 408, 413,
     /// 414, 431, 501, 505) with `connection: close`; the error is returned
     /// once the connection is closed.
+    pub async fn read_request_head(&self) -> Result<Option<RequestHead>, Error> {
+        self.shared.wait(Session::poll_read_request_head).await
+    }
+
+    /// The next request as an `http::Request<()>`:
+    /// [`read_request_head`](Self::read_request_head), the head then built
+    /// into `http` types by the connection that read it (reusing the field
+    /// names of its previous requests). A head the `http` types cannot hold
+    /// (a target or field name longer than they allow) is answered as a
+    /// rejected one is.
     pub async fn read_request(&self) -> Result<Option<Request<()>>, Error> {
         self.shared.wait(Session::poll_read_request).await
+    }
+
+    /// `head` as an `http::Request<()>`, built with what this connection
+    /// keeps for that (less work for the head it read last): for a handler
+    /// given the head ([`read_request_head`](Self::read_request_head),
+    /// [`serve_heads`](crate::serve_heads)) that wants the `http` types too.
+    pub fn http_request(&self, head: RequestHead) -> Result<Request<()>, Error> {
+        self.shared.with(|s| s.http_request(head))
     }
 
     /// The next chunk of the current request's body, `None` at its end.
@@ -85,21 +106,30 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
         BodyReceiver::new(self.shared.clone())
     }
 
-    /// The trailers of the request body read last, if it had any.
-    pub fn trailers(&self) -> Option<HeaderMap> {
+    /// The trailers of the request body read last, as a header map, if it
+    /// had any (an error only for a field name longer than the `http` types
+    /// hold).
+    pub fn trailers(&self) -> Result<Option<HeaderMap>, Error> {
+        self.shared.inspect(trailer_map)
+    }
+
+    /// The trailer section of the request body read last, as received
+    /// (field lines in order and case), if it had any.
+    pub fn trailer_fields(&self) -> Option<FieldLines> {
         self.shared.inspect(|s| s.trailers().cloned())
     }
 
-    /// Sends a response head. A 1xx (such as `103 Early Hints`) is written
-    /// at once and may be followed by more; a final response gets a `date`
-    /// field when it has none (and `connection: close` during a graceful
-    /// shutdown). A 101 (to an upgrade request) or a 2xx to CONNECT switches
-    /// protocols, once the rest of the request body has been read (and
-    /// dropped): follow it with [`into_parts`](Self::into_parts).
-    pub async fn send_response(&self, res: Response<()>) -> Result<(), Error> {
-        let status = res.status();
-        self.shared.wait(|s| s.poll_ready_to_respond(status)).await?;
-        if self.shared.with(|s| s.send_response(res))? {
+    /// Sends a response head: an `http::Response<()>`, or an
+    /// [`h1::ResponseHead`] (its reason phrase and field lines go out as
+    /// they are). A 1xx (such as `103 Early Hints`) is written at once and
+    /// may be followed by more; a final response gets a `date` field when
+    /// it has none (and `connection: close` during a graceful shutdown). A
+    /// 101 (to an upgrade request) or a 2xx to CONNECT switches protocols,
+    /// once the rest of the request body has been read (and dropped):
+    /// follow it with [`into_parts`](Self::into_parts).
+    pub async fn send_response(&self, res: impl OutgoingResponse + 'static) -> Result<(), Error> {
+        let mut res = Some(res);
+        if self.shared.wait(|s| s.poll_send_response(&mut res)).await? {
             self.flush().await?;
         }
         Ok(())
@@ -110,14 +140,9 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// written for the body unless `res` frames it; to HEAD the length is
     /// announced and no body sent). Use [`send_response`](Self::send_response)
     /// for 1xx and for streamed bodies.
-    pub async fn send_full(&self, res: Response<()>, body: Bytes) -> Result<(), Error> {
-        let status = res.status();
-        self.shared.wait(|s| s.poll_ready_to_respond(status)).await?;
-        let flush = self.shared.with(|s| {
-            s.send_full(res, body)?;
-            Ok::<_, Error>(s.is_flush_due_after_end())
-        })?;
-        if flush {
+    pub async fn send_full(&self, res: impl OutgoingResponse + 'static, body: Bytes) -> Result<(), Error> {
+        let mut full = Some((res, body));
+        if self.shared.wait(|s| s.poll_send_full(&mut full)).await? {
             self.flush().await?;
         }
         Ok(())
@@ -131,19 +156,20 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
         self.shared.wait(Session::poll_send_capacity).await
     }
 
-    /// Ends a chunked body with trailers.
-    pub async fn send_trailers(&self, trailers: HeaderMap) -> Result<(), Error> {
-        self.end(Some(trailers)).await
+    /// Ends a chunked body with a trailer section: a `HeaderMap` or
+    /// [`FieldLines`] (which go out in their order and case).
+    pub async fn send_trailers(&self, trailers: impl OutgoingFields) -> Result<(), Error> {
+        self.end(|s| s.send_trailers(trailers, None)).await
     }
 
     /// Ends the response.
     pub async fn send_end(&self) -> Result<(), Error> {
-        self.end(None).await
+        self.end(|s| s.send_end(None)).await
     }
 
-    async fn end(&self, trailers: Option<HeaderMap>) -> Result<(), Error> {
+    async fn end(&self, end: impl FnOnce(&mut Session) -> Result<(), Error>) -> Result<(), Error> {
         let flush = self.shared.with(|s| {
-            s.send_end(trailers, None)?;
+            end(s)?;
             Ok::<_, Error>(s.is_flush_due_after_end())
         })?;
         if flush {
@@ -201,6 +227,11 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     pub fn inspect<R>(&self, f: impl FnOnce(&Connection) -> R) -> R {
         self.shared.inspect(|s| f(s.connection()))
     }
+}
+
+/// The trailers of the body read last, as a header map.
+pub(crate) fn trailer_map(s: &Session) -> Result<Option<HeaderMap>, Error> {
+    Ok(s.trailers().map(FieldLines::to_header_map).transpose()?)
 }
 
 /// Flushes, then takes the IO and the leftover out of the shared driver.

@@ -8,20 +8,24 @@
 //! says, and each operation returns [`Poll::Pending`] when it needs that
 //! IO to make progress.
 //!
-//! The old core API is called from this file only (and from `io.rs` for
-//! the output queue), so that a change of the core's API is a change here.
+//! The core's API is called from this file only, so that a change of the
+//! core's API is a change here.
 
 use std::collections::VecDeque;
 use std::io;
-use std::task::Poll;
+use std::task::{ready, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use h1::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode, Version};
-use h1::{CloseReason, Connection, Event, Incomplete, Role, State, Timer, TimerKind};
+use h1::http::{Request, Response, StatusCode};
+use h1::{
+    CloseReason, Config, Connection, Event, FieldLines, Incomplete, OutgoingFields, OutgoingRequest,
+    OutgoingResponse, RequestHead, ResponseHead, Role, State, Timer,
+};
 
-use crate::config::{Config, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD};
+use crate::bounds::{DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD};
 use crate::error::{Deadline, Error};
+use crate::outgoing;
 use crate::Parts;
 
 /// What the IO loop should read now.
@@ -97,12 +101,15 @@ pub enum Reader {
 #[derive(Debug)]
 pub struct Session {
     conn: Connection,
-    write_timeout: Option<Duration>,
     inbox: VecDeque<Inbound>,
     /// Body bytes in `inbox`.
     inbox_data: usize,
     /// Nothing more will come from the core (closed, switched, failed).
     pump_done: bool,
+    /// The core said [`Event::Finished`]: nothing more will ever be read.
+    /// (It is the last event: once the inbox is empty, every event before
+    /// it was consumed.)
+    finished: bool,
     /// The core may have events: input, a deadline or a sent message
     /// changed it since it last said it needs data (or is paused).
     stirred: bool,
@@ -117,7 +124,7 @@ pub struct Session {
     incoming: u64,
     /// The current incoming message's body has not been consumed to its end.
     body_open: bool,
-    trailers: Option<HeaderMap>,
+    trailers: Option<FieldLines>,
     leftover: Option<Bytes>,
     /// Bytes of an unread request body discarded after the response.
     drained: u64,
@@ -129,8 +136,6 @@ pub struct Session {
     /// Client: the request body is no longer sent (a final response that
     /// closes the connection arrived, or the server stopped reading).
     stopped: bool,
-    /// Client: the request waits for `100 Continue` before its body.
-    awaiting_continue: bool,
     /// Bytes written so far, and where the current request's bytes begin.
     written: u64,
     request_start: u64,
@@ -165,11 +170,11 @@ impl Session {
     /// A session in `role`, configured by `config`.
     pub fn new(role: Role, config: Config) -> Self {
         Session {
-            conn: Connection::new(role, config.core),
-            write_timeout: config.write_timeout,
+            conn: Connection::new(role, config),
             inbox: VecDeque::new(),
             inbox_data: 0,
             pump_done: false,
+            finished: false,
             stirred: true,
             read_error: None,
             recv_failed: None,
@@ -182,7 +187,6 @@ impl Session {
             outgoing: 0,
             answered: 0,
             stopped: false,
-            awaiting_continue: false,
             written: 0,
             request_start: 0,
             aborted: false,
@@ -202,6 +206,11 @@ impl Session {
     /// The core state machine, for inspection.
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The write deadline (the core's configuration holds every deadline).
+    fn write_timeout(&self) -> Option<Duration> {
+        self.conn.config().timeouts.write
     }
 
     fn is_server(&self) -> bool {
@@ -234,11 +243,15 @@ impl Session {
             changed = true;
             match &event {
                 Event::Data(data) => self.inbox_data += data.len(),
-                Event::Informational(res) if res.status() == StatusCode::CONTINUE => {
-                    self.awaiting_continue = false;
-                }
                 Event::Response(_) => self.final_response_arrived(),
-                Event::Closed | Event::Upgrade { .. } => self.pump_done = true,
+                Event::Finished => {
+                    // Kept as a flag, not queued: consumers look at it once
+                    // the events before it are consumed.
+                    self.finished = true;
+                    self.pump_done = true;
+                    break;
+                }
+                Event::Closed => self.pump_done = true,
                 _ => {}
             }
             self.inbox.push_back(Inbound::Event(event));
@@ -265,13 +278,16 @@ impl Session {
 
     /// Client: a final response arrived. If it closes the connection while
     /// the request body is still being sent, the rest is not sent (RFC 9112
-    /// section 9.5); the response is read as usual.
+    /// section 9.5: at once, as its head arrives); the response is read as
+    /// usual. The core ends our side once that response is complete (at
+    /// once when it drops a body held for `100 Continue`) and refuses more
+    /// body; the session stops first and drops later body bytes instead
+    /// ([`send_data`](Self::send_data) returns `Ok`), so that the caller
+    /// goes on to read the response.
     fn final_response_arrived(&mut self) {
-        self.awaiting_continue = false;
-        if self.conn.role() == Role::Client
-            && self.conn.our_state() == State::SendBody
-            && self.conn.close_reason().is_some()
-        {
+        let close = self.conn.close_reason();
+        let uploading = self.conn.our_state() == State::SendBody || close == Some(CloseReason::UnsentBody);
+        if self.conn.role() == Role::Client && uploading && close.is_some() {
             self.stop_sending();
         }
     }
@@ -302,7 +318,7 @@ impl Session {
         if self.pump_done
             || self.read_error.is_some()
             || self.inbox_data >= READ_AHEAD
-            || !self.conn.wants_read()
+            || !self.conn.is_read_wanted()
         {
             return ReadMode::None;
         }
@@ -378,7 +394,7 @@ impl Session {
     /// with [`advance_taken`](Self::advance_taken). Pieces taken before
     /// the [`output_epoch`](Self::output_epoch) changed are void.
     pub fn take_output(&mut self) -> Option<Bytes> {
-        let piece = self.conn.poll_transmit()?;
+        let piece = self.conn.poll_output()?;
         self.in_flight += piece.len();
         Some(piece)
     }
@@ -410,7 +426,7 @@ impl Session {
     /// How long a write starting `now` may wait for the socket before the
     /// write deadline passes (`None`: no write deadline).
     pub fn write_wait_limit(&self, now: Instant) -> Option<Duration> {
-        let limit = self.write_timeout?;
+        let limit = self.write_timeout()?;
         Some((self.write_stall.unwrap_or(now) + limit).saturating_duration_since(now))
     }
 
@@ -468,7 +484,7 @@ impl Session {
         if wanted.map(|t| t.id) != self.core_timer.map(|(t, _)| t.id) {
             self.core_timer = wanted.map(|t| (t, now() + t.duration));
         }
-        let write = match (self.write_stall, self.write_timeout) {
+        let write = match (self.write_stall, self.write_timeout()) {
             (Some(since), Some(limit)) if self.is_write_wanted() => Some(since + limit),
             _ => None,
         };
@@ -489,16 +505,13 @@ impl Session {
             if now >= at {
                 passed = true;
                 self.core_timer = None;
-                if timer.kind == TimerKind::ExpectContinue {
-                    self.awaiting_continue = false;
-                }
                 // A failing deadline makes the core's errors sticky; the
                 // next pump reports it.
                 let _ = self.conn.handle_timeout(timer);
                 self.stirred = true;
             }
         }
-        if let (Some(since), Some(limit)) = (self.write_stall, self.write_timeout) {
+        if let (Some(since), Some(limit)) = (self.write_stall, self.write_timeout()) {
             if now >= since + limit && self.is_write_wanted() {
                 passed = true;
                 self.write_stall = None;
@@ -585,13 +598,14 @@ impl Session {
         next
     }
 
-    /// Server: the next request head, or `None` once the connection is done
-    /// (the client closed, the connection must close, it switched
-    /// protocols, or graceful shutdown). Any unread body of the previous
-    /// request is read and discarded first, up to [`DRAIN_LIMIT`]; a longer
-    /// one closes the connection. A rejected request was answered with its
-    /// status; its error is returned once the connection closed.
-    pub fn poll_read_request(&mut self) -> Poll<Result<Option<Request<()>>, Error>> {
+    /// Server: the next request head as received, or `None` once the
+    /// connection is done (the client closed, the connection must close,
+    /// it switched protocols, or graceful shutdown). Any unread body of the
+    /// previous request is read and discarded first, up to
+    /// [`DRAIN_LIMIT`]; a longer one closes the connection. A rejected
+    /// request was answered with its status; its error is returned once
+    /// the connection closed.
+    pub fn poll_read_request_head(&mut self) -> Poll<Result<Option<RequestHead>, Error>> {
         loop {
             if self.close != Close::Open {
                 // Closing: what is left is discarded, but a failure is
@@ -617,12 +631,12 @@ impl Session {
                 continue;
             }
             match self.take() {
-                Some(Inbound::Event(Event::Request(req))) => {
+                Some(Inbound::Event(Event::Request(head))) => {
                     self.incoming += 1;
                     self.body_open = true;
                     self.trailers = None;
                     self.drained = 0;
-                    return Poll::Ready(Ok(Some(req)));
+                    return Poll::Ready(Ok(Some(head)));
                 }
                 Some(Inbound::Event(Event::Data(data))) => {
                     self.drained += data.len() as u64;
@@ -646,25 +660,64 @@ impl Session {
                     self.close_error = Some(e);
                     self.begin_close();
                 }
-                None => {
-                    if self.recv_failed.is_some() || self.conn.wants_close() {
-                        self.begin_close();
-                        continue;
-                    }
-                    if self.conn.our_state() == State::SwitchedProtocol && self.pump_done {
-                        return Poll::Ready(Ok(None));
-                    }
-                    return Poll::Pending;
-                }
+                None if self.recv_failed.is_some() => self.begin_close(),
+                // Nothing more will be read: a switched connection keeps
+                // its socket for the new protocol; any other closes.
+                None if self.finished && self.is_switched() => return Poll::Ready(Ok(None)),
+                None if self.finished => self.begin_close(),
+                None => return Poll::Pending,
             }
         }
     }
 
+    /// Server: [`poll_read_request_head`](Self::poll_read_request_head),
+    /// the head then made an `http::Request<()>` by the connection that
+    /// read it. A head the `http` types cannot hold (a target or field name
+    /// longer than they allow) is answered with the error's status and
+    /// `connection: close`, as a head the core rejects is; its error is
+    /// returned once the connection closed.
+    pub fn poll_read_request(&mut self) -> Poll<Result<Option<Request<()>>, Error>> {
+        loop {
+            let Some(head) = ready!(self.poll_read_request_head())? else {
+                return Poll::Ready(Ok(None));
+            };
+            match self.conn.http_request(head) {
+                Ok(req) => return Poll::Ready(Ok(Some(req))),
+                Err(e) => self.refuse_request(e),
+            }
+        }
+    }
+
+    /// Server: a request head made an `http::Request<()>` with what the
+    /// connection keeps for that (less work for the head it read last).
+    pub fn http_request(&mut self, head: RequestHead) -> Result<Request<()>, Error> {
+        Ok(self.conn.http_request(head)?)
+    }
+
+    /// Server: answers a request the core accepted but the `http` types
+    /// cannot hold with the error's status and `connection: close`, and
+    /// closes; the error is what reading requests returns once closed.
+    fn refuse_request(&mut self, e: h1::Error) {
+        if let Some(status) = e.status() {
+            let mut res = ResponseHead::new(status);
+            if res.fields_mut().append("connection", "close").is_ok() {
+                self.set_time();
+                // Refused only when an answer already went out: then the
+                // connection closes without one.
+                let _ = self.conn.send_full_response(res, Bytes::new());
+                self.stirred = true;
+            }
+        }
+        self.recv_failed = Some(Error::Protocol(e.clone()));
+        self.close_error = Some(Error::Protocol(e));
+        self.begin_close();
+    }
+
     /// The next chunk of the current incoming body, `None` at its end (or
-    /// for a receiver of an earlier message). A server first sends
-    /// `100 Continue` if the client waits for it. A server that fails to
-    /// receive the body answers with the core's status and returns the
-    /// error once the connection closed.
+    /// for a receiver of an earlier message, or once nothing more will be
+    /// read). A server first sends `100 Continue` if the client waits for
+    /// it. A server that fails to receive the body answers with the core's
+    /// status and returns the error once the connection closed.
     pub fn poll_read_body(&mut self, reader: Reader) -> Poll<Result<Option<Bytes>, Error>> {
         if let Reader::Receiver(n) = reader {
             if n != self.incoming {
@@ -711,33 +764,41 @@ impl Session {
                     if let Some(e) = &self.recv_failed {
                         return Poll::Ready(Err(e.again()));
                     }
+                    if self.finished {
+                        // The body is not read any further (a response
+                        // that closes the connection went out first).
+                        self.body_open = false;
+                        return Poll::Ready(Ok(None));
+                    }
                     return Poll::Pending;
                 }
             }
         }
     }
 
-    /// The trailers of the body read last, if it had any.
-    pub fn trailers(&self) -> Option<&HeaderMap> {
+    /// The trailer section of the body read last, as received, if it had
+    /// one with fields.
+    pub fn trailers(&self) -> Option<&FieldLines> {
         self.trailers.as_ref()
     }
 
-    /// Client: the next response head, a 1xx or the final one (whose body
-    /// follows). Any unread body of the previous response is discarded.
-    pub fn poll_read_response(&mut self) -> Poll<Result<Response<()>, Error>> {
+    /// Client: the next response head as received, a 1xx or the final one
+    /// (whose body follows). Any unread body of the previous response is
+    /// discarded.
+    pub fn poll_read_response_head(&mut self) -> Poll<Result<ResponseHead, Error>> {
         loop {
             if self.body_open && self.receiver == Some(self.incoming) {
                 return Poll::Pending;
             }
             match self.take() {
-                Some(Inbound::Event(Event::Informational(res))) => return Poll::Ready(Ok(res)),
-                Some(Inbound::Event(Event::Response(res))) => {
-                    let switched = res.status() == StatusCode::SWITCHING_PROTOCOLS
+                Some(Inbound::Event(Event::Informational(head))) => return Poll::Ready(Ok(head)),
+                Some(Inbound::Event(Event::Response(head))) => {
+                    let switched = head.status() == StatusCode::SWITCHING_PROTOCOLS
                         || self.conn.our_state() == State::SwitchedProtocol;
                     self.incoming += 1;
                     self.body_open = !switched;
                     self.trailers = None;
-                    return Poll::Ready(Ok(res));
+                    return Poll::Ready(Ok(head));
                 }
                 Some(Inbound::Event(Event::End)) => self.body_open = false,
                 Some(Inbound::Event(Event::Upgrade { leftover })) => self.leftover = Some(leftover),
@@ -764,6 +825,22 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Client: [`poll_read_response_head`](Self::poll_read_response_head),
+    /// the head then made an `http::Response<()>` by the connection that
+    /// read it. A head the `http` types cannot hold fails the connection
+    /// (it closes).
+    pub fn poll_read_response(&mut self) -> Poll<Result<Response<()>, Error>> {
+        let head = ready!(self.poll_read_response_head())?;
+        Poll::Ready(match self.conn.http_response(head) {
+            Ok(res) => Ok(res),
+            Err(e) => {
+                self.recv_failed = Some(Error::Protocol(e.clone()));
+                self.abort();
+                Err(Error::Protocol(e))
+            }
+        })
     }
 
     // ---- body handles ------------------------------------------------------
@@ -844,15 +921,16 @@ impl Session {
         Ok(())
     }
 
-    /// Server: whether `res` switches protocols (a 101, or a 2xx to CONNECT).
+    /// Server: whether `status` switches protocols (a 101, or a 2xx to
+    /// CONNECT).
     fn is_switch(&self, status: StatusCode) -> bool {
         (status == StatusCode::SWITCHING_PROTOCOLS || status.is_success()) && self.conn.is_switch_proposed()
     }
 
-    /// Server: [`Poll::Ready`] once `status` may be sent: a switch happens
-    /// after the whole request, so the rest of its body is read and
-    /// dropped first.
-    pub fn poll_ready_to_respond(&mut self, status: StatusCode) -> Poll<Result<(), Error>> {
+    /// Server: [`Poll::Ready`] once a response with `status` may be sent: a
+    /// switch happens after the whole request, so the rest of its body is
+    /// read and dropped first.
+    fn poll_ready_to_respond(&mut self, status: StatusCode) -> Poll<Result<(), Error>> {
         if !self.is_switch(status) {
             return Poll::Ready(Ok(()));
         }
@@ -866,15 +944,59 @@ impl Session {
         Poll::Ready(Ok(()))
     }
 
-    /// Server: sends a response head (see `ServerConnection::send_response`).
+    /// Server: sends the response head in `res` (see
+    /// `ServerConnection::send_response`), taking it, once it may be sent
+    /// (a switch reads and drops the rest of the request body first).
     /// Returns whether it should be written at once (a 1xx).
-    pub fn send_response(&mut self, mut res: Response<()>) -> Result<bool, Error> {
+    pub fn poll_send_response<R: OutgoingResponse + 'static>(
+        &mut self,
+        res: &mut Option<R>,
+    ) -> Poll<Result<bool, Error>> {
+        let Some(status) = res.as_ref().map(outgoing::status) else {
+            return Poll::Ready(Err(self.taken("send_response")));
+        };
+        ready!(self.poll_ready_to_respond(status))?;
+        match res.take() {
+            Some(res) => Poll::Ready(self.send_response(res)),
+            None => Poll::Ready(Err(self.taken("send_response"))),
+        }
+    }
+
+    /// Server: sends the whole response in `full` (see
+    /// `ServerConnection::send_full`), taking it, once it may be sent.
+    /// Returns whether it should be written at once
+    /// ([`is_flush_due_after_end`](Self::is_flush_due_after_end)).
+    pub fn poll_send_full<R: OutgoingResponse + 'static>(
+        &mut self,
+        full: &mut Option<(R, Bytes)>,
+    ) -> Poll<Result<bool, Error>> {
+        let Some(status) = full.as_ref().map(|(res, _)| outgoing::status(res)) else {
+            return Poll::Ready(Err(self.taken("send_full")));
+        };
+        ready!(self.poll_ready_to_respond(status))?;
+        let Some((res, body)) = full.take() else {
+            return Poll::Ready(Err(self.taken("send_full")));
+        };
+        Poll::Ready(self.send_full(res, body).map(|()| self.is_flush_due_after_end()))
+    }
+
+    /// A poll for a send whose message was already taken (polled again
+    /// after it completed).
+    fn taken(&self, call: &'static str) -> Error {
+        h1::Misuse::WrongState {
+            call,
+            state: self.conn.our_state(),
+        }
+        .into()
+    }
+
+    fn send_response<R: OutgoingResponse + 'static>(&mut self, mut res: R) -> Result<bool, Error> {
         self.check_send(None)?;
-        let status = res.status();
+        let status = outgoing::status(&res);
         let informational = status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS;
         if !informational {
             self.set_time();
-            self.closing_field(&mut res);
+            self.closing_field(status, &mut res)?;
         }
         self.conn.send_response(res)?;
         self.stirred = true;
@@ -885,11 +1007,10 @@ impl Session {
         Ok(informational)
     }
 
-    /// Server: sends a whole response (see `ServerConnection::send_full`).
-    pub fn send_full(&mut self, mut res: Response<()>, body: Bytes) -> Result<(), Error> {
+    fn send_full<R: OutgoingResponse + 'static>(&mut self, mut res: R, body: Bytes) -> Result<(), Error> {
         self.check_send(None)?;
         self.set_time();
-        self.closing_field(&mut res);
+        self.closing_field(outgoing::status(&res), &mut res)?;
         self.conn.send_full_response(res, body)?;
         self.stirred = true;
         self.outgoing += 1;
@@ -898,23 +1019,25 @@ impl Session {
     }
 
     /// While shutting down, a final response says the connection closes.
-    fn closing_field(&self, res: &mut Response<()>) {
-        if self.shutting_down && !self.is_switch(res.status()) {
-            res.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    fn closing_field<R: OutgoingResponse + 'static>(
+        &self,
+        status: StatusCode,
+        res: &mut R,
+    ) -> Result<(), Error> {
+        if self.shutting_down && !self.is_switch(status) {
+            outgoing::add_close(res)?;
         }
+        Ok(())
     }
 
     /// Client: sends a request head.
-    pub fn send_request(&mut self, req: Request<()>) -> Result<(), Error> {
+    pub fn send_request(&mut self, req: impl OutgoingRequest) -> Result<(), Error> {
         self.check_send(None)?;
-        let expects = expects_continue(&req);
         self.request_start = self.written + self.output_len() as u64;
         self.conn.send_request(req)?;
         self.stirred = true;
         self.outgoing += 1;
         self.stopped = false;
-        self.awaiting_continue = expects;
         Ok(())
     }
 
@@ -922,7 +1045,7 @@ impl Session {
     /// `100 Continue`, the expect-continue deadline or when none was asked
     /// for; `false` when a final response came first (the body is dropped).
     pub fn poll_continue(&mut self) -> Poll<bool> {
-        if self.awaiting_continue && !self.stopped && self.recv_failed.is_none() && !self.pump_done {
+        if self.conn.is_continue_awaited() && !self.stopped && self.recv_failed.is_none() && !self.pump_done {
             return Poll::Pending;
         }
         Poll::Ready(!self.stopped && self.conn.close_reason() != Some(CloseReason::UnsentBody))
@@ -938,16 +1061,24 @@ impl Session {
         Ok(())
     }
 
-    /// Ends the body, with trailers if given (chunked bodies only).
-    pub fn send_end(&mut self, trailers: Option<HeaderMap>, sender: Option<u64>) -> Result<(), Error> {
+    /// Ends the body.
+    pub fn send_end(&mut self, sender: Option<u64>) -> Result<(), Error> {
         self.check_send(sender)?;
         if self.stopped {
             return Ok(());
         }
-        match trailers {
-            Some(trailers) => self.conn.send_trailers(trailers)?,
-            None => self.conn.send_end()?,
+        self.conn.send_end()?;
+        self.stirred = true;
+        Ok(())
+    }
+
+    /// Ends the body with a trailer section (chunked bodies only).
+    pub fn send_trailers(&mut self, trailers: impl OutgoingFields, sender: Option<u64>) -> Result<(), Error> {
+        self.check_send(sender)?;
+        if self.stopped {
+            return Ok(());
         }
+        self.conn.send_trailers(trailers)?;
         self.stirred = true;
         Ok(())
     }
@@ -984,7 +1115,7 @@ impl Session {
     /// batch go out in one write.
     pub fn is_flush_due_after_end(&self) -> bool {
         !(self.is_server()
-            && self.conn.wants_read()
+            && self.conn.is_read_wanted()
             && (self.conn.buffered_len() > 0 || !self.inbox.is_empty()))
     }
 
@@ -1000,11 +1131,9 @@ impl Session {
             if self.conn.our_state() != State::SendResponse {
                 return Ok(());
             }
-            let mut res = Response::new(());
-            *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            let mut res = ResponseHead::new(StatusCode::INTERNAL_SERVER_ERROR);
             if failed {
-                res.headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                res.fields_mut().append("connection", "close")?;
             }
             return self.send_full(res, Bytes::new());
         }
@@ -1013,7 +1142,7 @@ impl Session {
                 self.abort();
                 Ok(())
             }
-            State::SendBody if !self.is_sender_attached() => self.send_end(None, None),
+            State::SendBody if !self.is_sender_attached() => self.send_end(None),
             _ => Ok(()),
         }
     }
@@ -1076,16 +1205,4 @@ impl Session {
             leftover: self.leftover.take().unwrap_or_default(),
         })
     }
-}
-
-/// Whether a request holds its body until `100 Continue`, as the core
-/// decides it (an HTTP/1.1 request with a body and `expect: 100-continue`).
-fn expects_continue(req: &Request<()>) -> bool {
-    let headers = req.headers();
-    req.version() != Version::HTTP_10
-        && (headers.contains_key(header::CONTENT_LENGTH) || headers.contains_key(header::TRANSFER_ENCODING))
-        && headers
-            .get_all(header::EXPECT)
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }

@@ -11,8 +11,12 @@
 //!   polled together), nothing is held whole in memory, and an early final
 //!   response from the upstream (a 413 while the body is still being sent)
 //!   reaches the client as that response;
-//! - hop-by-hop fields are removed, `via: 1.1 h1` is added, framing is
-//!   chosen afresh on each hop, trailers are forwarded;
+//! - heads are forwarded as they arrived, on the wire path (`serve_heads`,
+//!   `read_response_head`): the target, the reason phrase and the field
+//!   lines in their order and case, less the hop-by-hop fields, with
+//!   `via: 1.1 h1` added; framing is chosen afresh on each hop (by the
+//!   core: a kept `content-length` frames by length, chunked was
+//!   hop-by-hop); trailers are forwarded as field lines;
 //! - an upgrade is forwarded, and after the upstream's 101 the two sockets
 //!   are spliced; `CONNECT host:port` opens a tunnel from here;
 //! - 502 when the upstream cannot be reached or closes before answering,
@@ -28,9 +32,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
-use h1::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use h1::http::{Method, Request, Response, StatusCode, Version};
-use h1_tokio::{serve, BoxError, ClientConnection, Config, Error, Parts, Served, ServerConnection};
+use h1::http::{Method, StatusCode, Version};
+use h1::{Config, FieldLines, Misuse, RequestHead, ResponseHead};
+use h1_tokio::{serve_heads, BoxError, ClientConnection, Error, Parts, Served, ServerConnection};
 use tokio::net::{TcpListener, TcpStream};
 
 /// How long the upstream may take to start its answer, by default.
@@ -108,9 +112,9 @@ fn log(peer: SocketAddr, line: &str) {
 async fn connection(proxy: Arc<Proxy>, socket: TcpStream, peer: SocketAddr) -> Result<(), BoxError> {
     socket.set_nodelay(true)?;
     let config = proxy.config.clone();
-    let served = serve(socket, config, move |req, conn| {
+    let served = serve_heads(socket, config, move |head, conn| {
         let proxy = Arc::clone(&proxy);
-        async move { handle(&proxy, peer, req, conn).await }
+        async move { handle(&proxy, peer, head, conn).await }
     })
     .await?;
     if let Served::Upgraded {
@@ -133,14 +137,18 @@ async fn connection(proxy: Arc<Proxy>, socket: TcpStream, peer: SocketAddr) -> R
 async fn handle(
     proxy: &Proxy,
     peer: SocketAddr,
-    req: Request<()>,
+    head: RequestHead,
     conn: ServerConnection<TcpStream>,
 ) -> Result<Option<Switch>, BoxError> {
-    let line = format!("{} {}", req.method(), req.uri());
-    let (status, switch) = if req.method() == Method::CONNECT {
-        tunnel(proxy, &req, &conn).await?
+    let line = format!(
+        "{} {}",
+        head.method().escape_ascii(),
+        head.target().escape_ascii()
+    );
+    let (status, switch) = if head.is_method(&Method::CONNECT) {
+        tunnel(proxy, &head, &conn).await?
     } else {
-        forward(proxy, req, &conn).await?
+        forward(proxy, head, &conn).await?
     };
     log(peer, &format!("{line} -> {}", status.as_u16()));
     Ok(switch)
@@ -149,18 +157,15 @@ async fn handle(
 /// CONNECT: the proxy opens the tunnel itself (a forward proxy).
 async fn tunnel(
     proxy: &Proxy,
-    req: &Request<()>,
+    head: &RequestHead,
     conn: &ServerConnection<TcpStream>,
 ) -> Result<(StatusCode, Option<Switch>), BoxError> {
-    let target = req
-        .uri()
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .unwrap_or_default();
-    let limit = proxy.config.connect_timeout.unwrap_or(Duration::MAX);
+    // The core checked the authority-form target: `host:port`, ASCII.
+    let target = String::from_utf8_lossy(head.target()).into_owned();
+    let limit = proxy.config.timeouts.connect.unwrap_or(Duration::MAX);
     match tokio::time::timeout(limit, TcpStream::connect(target)).await {
         Ok(Ok(stream)) => {
-            conn.send_response(Response::new(())).await?;
+            conn.send_response(ResponseHead::new(StatusCode::OK)).await?;
             Ok((StatusCode::OK, Some(Switch::Tunnel(stream))))
         }
         _ => Ok((error(conn, StatusCode::BAD_GATEWAY).await?, None)),
@@ -169,10 +174,8 @@ async fn tunnel(
 
 /// Answers with `status` and a short text body.
 async fn error(conn: &ServerConnection<TcpStream>, status: StatusCode) -> Result<StatusCode, Error> {
-    let mut res = Response::new(());
-    *res.status_mut() = status;
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let mut res = ResponseHead::new(status);
+    res.fields_mut().append("content-type", "text/plain")?;
     let text = format!("{}\n", status.canonical_reason().unwrap_or_default());
     conn.send_full(res, text.into()).await?;
     Ok(status)
@@ -203,13 +206,16 @@ fn release(proxy: &Proxy, conn: Upstream) {
 /// Forwards a request and its answer, both bodies streaming at once.
 async fn forward(
     proxy: &Proxy,
-    req: Request<()>,
+    head: RequestHead,
     conn: &ServerConnection<TcpStream>,
 ) -> Result<(StatusCode, Option<Switch>), BoxError> {
-    let upgrade = h1::requested_upgrade(&req).is_some();
-    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
-    let out = upstream_request(&req, upgrade);
+    let upgrade = head.requested_upgrade().is_some();
+    let has_body = head.fields().contains("content-length") || head.fields().contains("transfer-encoding");
+    let to_client = ToClient {
+        head: head.is_method(&Method::HEAD),
+        chunked: head.version() == Version::HTTP_11,
+    };
+    let out = upstream_request(head, upgrade)?;
     // An idle pooled connection may have been closed by the upstream just
     // now: a request whose bytes never left is safe to send again.
     let mut attempt = 0;
@@ -236,7 +242,7 @@ async fn forward(
             Ok(())
         }
     };
-    let answering = answer(&up, conn, req.method() == Method::HEAD, proxy.response_timeout);
+    let answering = answer(&up, conn, to_client, proxy.response_timeout);
     let (sent, answered) = both(sending, answering, || up.is_sending_stopped()).await;
     let answered = match answered {
         Some(Ok(answered)) => answered,
@@ -299,10 +305,23 @@ async fn send_body(conn: &ServerConnection<TcpStream>, up: &Upstream) -> Result<
             return Ok(());
         }
     }
-    match conn.trailers() {
-        Some(trailers) => up.send_trailers(forwarded(&trailers, false)).await,
+    match conn.trailer_fields() {
+        Some(trailers) => match up.send_trailers(forwarded_trailers(trailers)).await {
+            Err(e) if is_refused_trailer(&e) => up.send_end().await,
+            sent => sent,
+        },
         None => up.send_end().await,
     }
+}
+
+/// What the answer to the client can carry.
+#[derive(Clone, Copy)]
+struct ToClient {
+    /// The request was HEAD: the answer has no body.
+    head: bool,
+    /// The client speaks HTTP/1.1: a body without a length goes chunked
+    /// (and can carry trailers).
+    chunked: bool,
 }
 
 enum Answered {
@@ -318,11 +337,11 @@ enum Answered {
 async fn answer(
     up: &Upstream,
     conn: &ServerConnection<TcpStream>,
-    head: bool,
+    to_client: ToClient,
     limit: Duration,
 ) -> Result<Answered, BoxError> {
     let res = loop {
-        let res = match tokio::time::timeout(limit, up.read_response()).await {
+        let res = match tokio::time::timeout(limit, up.read_response_head()).await {
             Err(_) => return Ok(Answered::Failed(StatusCode::GATEWAY_TIMEOUT)),
             Ok(Err(_)) => return Ok(Answered::Failed(StatusCode::BAD_GATEWAY)),
             Ok(Ok(res)) => res,
@@ -331,120 +350,114 @@ async fn answer(
             // The proxy answers `expect: 100-continue` itself.
             StatusCode::CONTINUE => continue,
             s if s.is_informational() && s != StatusCode::SWITCHING_PROTOCOLS => {
-                conn.send_response(client_response(&res)).await?;
+                conn.send_response(client_response(res)?).await?;
             }
             _ => break res,
         }
     };
     let status = res.status();
     if status == StatusCode::SWITCHING_PROTOCOLS {
-        conn.send_response(client_response(&res)).await?;
+        conn.send_response(client_response(res)?).await?;
         return Ok(Answered::Switched(status));
     }
-    conn.send_response(client_response(&res)).await?;
-    if head {
+    // Trailers can follow only a chunked body: no length of its own, to an
+    // HTTP/1.1 client.
+    let chunked = to_client.chunked && !res.fields().contains("content-length");
+    conn.send_response(client_response(res)?).await?;
+    if to_client.head {
         conn.send_end().await?;
         return Ok(Answered::Forwarded(status));
     }
     while let Some(chunk) = up.read_body().await? {
         conn.send_data(chunk).await?;
     }
-    match up.trailers() {
-        Some(trailers)
-            if conn.inspect(|c| c.our_state() == h1::State::SendBody) && is_chunked_to_client(&res) =>
-        {
-            conn.send_trailers(forwarded(&trailers, false)).await?
+    match up.trailer_fields() {
+        Some(trailers) if chunked && conn.inspect(|c| c.our_state() == h1::State::SendBody) => {
+            match conn.send_trailers(forwarded_trailers(trailers)).await {
+                Err(e) if is_refused_trailer(&e) => conn.send_end().await?,
+                sent => sent?,
+            }
         }
         _ => conn.send_end().await?,
     }
     Ok(Answered::Forwarded(status))
 }
 
-/// Whether the response to the client is chunked (so it can carry trailers):
-/// no length of its own, to an HTTP/1.1 client.
-fn is_chunked_to_client(res: &Response<()>) -> bool {
-    !res.headers().contains_key(header::CONTENT_LENGTH)
-}
-
-// ---- copying heads ------------------------------------------------------------------
+// ---- forwarding heads ---------------------------------------------------------------
 //
-// CORE V2: these three functions are the only place heads (and trailers)
-// are copied. With
-// the core's `RequestHead`/`ResponseHead` and `FieldLines`, they become a
-// copy of the received field lines (order and name case kept) with
-// `remove_hop_by_hop()`, the framing fields and `via` appended to heads.
+// Heads go on as they arrived: a received head, its field lines changed in
+// place (order and name case kept), less the hop-by-hop fields (RFC 9110
+// section 7.6.1), with `via` (section 7.6.3).
 
-/// What the proxy adds to each head it forwards (RFC 9110 section 7.6.3).
+/// What the proxy adds to each head it forwards.
 const VIA: &str = "1.1 h1";
 
-/// The request to send upstream: the method, target and fields as received,
-/// less hop-by-hop fields, with `via` and framing of its own.
-fn upstream_request(req: &Request<()>, upgrade: bool) -> Request<()> {
-    let mut out = Request::new(());
-    *out.method_mut() = req.method().clone();
-    *out.uri_mut() = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .parse()
-        .unwrap_or_default();
-    *out.version_mut() = Version::HTTP_11;
-    let mut fields = forwarded(req.headers(), upgrade);
-    fields.append(header::VIA, HeaderValue::from_static(VIA));
-    // The proxy answers `expect: 100-continue` itself (its server side sends
-    // the 100 when it starts reading the body).
-    fields.remove(header::EXPECT);
-    if req.headers().contains_key(header::TRANSFER_ENCODING) {
-        fields.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
-    }
-    *out.headers_mut() = fields;
-    out
-}
-
-/// The response to send the client: status and fields as received, less
-/// hop-by-hop fields, with `via`.
-fn client_response(res: &Response<()>) -> Response<()> {
-    let mut out = Response::new(());
-    *out.status_mut() = res.status();
-    let upgrade = res.status() == StatusCode::SWITCHING_PROTOCOLS;
-    let mut fields = forwarded(res.headers(), upgrade);
-    fields.append(header::VIA, HeaderValue::from_static(VIA));
-    *out.headers_mut() = fields;
-    out
-}
-
-/// Fields (of a head or a trailer section) forwarded to the next hop (RFC
-/// 9110 section 7.6.1): without `connection` and the fields it names,
-/// `keep-alive`, `proxy-connection`, `te`, `transfer-encoding`, `trailer`,
-/// and `upgrade` (unless an upgrade is being forwarded, with
-/// `connection: upgrade`).
-fn forwarded(fields: &HeaderMap, upgrade: bool) -> HeaderMap {
-    let mut named: Vec<HeaderName> = Vec::new();
-    for value in fields.get_all(header::CONNECTION) {
-        for token in value.to_str().unwrap_or_default().split(',') {
-            if let Ok(name) = HeaderName::from_bytes(token.trim().as_bytes()) {
-                named.push(name);
-            }
-        }
-    }
-    let hop_by_hop = |name: &HeaderName| {
-        if name == header::UPGRADE {
-            return !upgrade;
-        }
-        named.contains(name)
-            || matches!(
-                name.as_str(),
-                "connection" | "keep-alive" | "proxy-connection" | "te" | "transfer-encoding" | "trailer"
-            )
-    };
-    let mut out = HeaderMap::with_capacity(fields.len() + 2);
-    for (name, value) in fields {
-        if !hop_by_hop(name) {
-            out.append(name.clone(), value.clone());
-        }
+/// The request to send upstream: the method, the target as received and
+/// the field lines as received, less hop-by-hop fields and `expect` (the
+/// proxy answers `100-continue` itself: its server side sends the 100 when
+/// it starts reading the body), sent as HTTP/1.1 with `via`. A body's
+/// transfer coding is declared again (it was hop-by-hop; the core chunks
+/// it afresh); an upgrade is forwarded with its `upgrade` lines and
+/// `connection: upgrade`.
+fn upstream_request(mut head: RequestHead, upgrade: bool) -> Result<RequestHead, Misuse> {
+    let kept = kept_lines(head.fields(), |name| {
+        name.eq_ignore_ascii_case(b"transfer-encoding") || (upgrade && name.eq_ignore_ascii_case(b"upgrade"))
+    });
+    let fields = head.fields_mut();
+    fields.remove_hop_by_hop();
+    fields.remove("expect");
+    for (name, value) in &kept {
+        fields.append(name, value)?;
     }
     if upgrade {
-        out.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        fields.append("connection", "upgrade")?;
     }
-    out
+    fields.append("via", VIA)?;
+    head.set_version(Version::HTTP_11);
+    Ok(head)
+}
+
+/// The response to send the client: the status, the reason phrase and the
+/// field lines as received, less hop-by-hop fields (a 101 keeps its
+/// `upgrade` lines, with `connection: upgrade`), with `via`. Its framing is
+/// the core's choice: a kept `content-length`, or chunked.
+fn client_response(mut res: ResponseHead) -> Result<ResponseHead, Misuse> {
+    let upgrade = res.status() == StatusCode::SWITCHING_PROTOCOLS;
+    let kept = kept_lines(res.fields(), |name| {
+        upgrade && name.eq_ignore_ascii_case(b"upgrade")
+    });
+    let fields = res.fields_mut();
+    fields.remove_hop_by_hop();
+    for (name, value) in &kept {
+        fields.append(name, value)?;
+    }
+    if upgrade {
+        fields.append("connection", "upgrade")?;
+    }
+    fields.append("via", VIA)?;
+    Ok(res)
+}
+
+/// The lines (name and value) of `fields` that `keep` names: hop-by-hop
+/// lines to put back after the hop-by-hop fields are removed.
+fn kept_lines(fields: &FieldLines, keep: impl Fn(&[u8]) -> bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fields
+        .iter()
+        .filter(|f| keep(f.name()))
+        .map(|f| (f.name().to_vec(), f.value().to_vec()))
+        .collect()
+}
+
+/// A trailer section forwarded to the next hop: hop-by-hop fields removed.
+fn forwarded_trailers(mut trailers: FieldLines) -> FieldLines {
+    trailers.remove_hop_by_hop();
+    trailers
+}
+
+/// Whether sending trailers failed because one of them may not be sent in
+/// a trailer section (framing, routing or connection control, RFC 9110
+/// section 6.5.1): such a section is dropped and the body ended without
+/// it, as a recipient may discard trailers.
+fn is_refused_trailer(e: &Error) -> bool {
+    matches!(e.protocol(), Some(h1::Error::Misuse(Misuse::InvalidTrailer)))
 }

@@ -8,7 +8,9 @@
 //!
 //! - [`ServerConnection`] and [`ClientConnection`] drive one connection,
 //!   both directions at once;
-//! - [`serve`] runs a handler per request;
+//! - [`serve`] runs a handler per request, given as an `http::Request`;
+//!   [`serve_heads`] given as the head as received (the wire path: no
+//!   `http` types built, the way the `echo` example answers);
 //! - [`BodyReceiver`] and [`BodySender`] hand one direction to another
 //!   task (or another future of the same task);
 //! - after a 101 or a 2xx to CONNECT, [`Parts`] gives back the IO value and
@@ -90,10 +92,10 @@
 //! # }
 //! ```
 //!
-//! Every limit and deadline, with its default, is listed on [`Config`]
-//! (the core's in [`h1::Limits`] and [`h1::Timeouts`], the driver's in
-//! [`Config`] and [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`],
-//! [`LINGER`]).
+//! Every limit and deadline, with its default, is listed in the
+//! [`h1_driver`] crate docs: the core's [`h1::Limits`] and
+//! [`h1::Timeouts`] (the write and connect deadlines included), and
+//! [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`], [`LINGER`].
 
 #![deny(missing_docs)]
 
@@ -102,11 +104,11 @@ mod rt;
 use std::future::Future;
 
 use h1::http::Request;
+use h1::{Config, RequestHead};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use h1_driver::{
-    BoxError, Config, Deadline, Error, Parts, Served, Upgraded, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_WRITE_TIMEOUT, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
+    BoxError, Deadline, Error, Parts, Served, Upgraded, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
 };
 pub use rt::{Sleep, Tokio};
 
@@ -122,11 +124,7 @@ pub type BodySender<IO> = h1_driver::BodySender<IO, Tokio>;
 
 /// Serves requests on `io` until the connection closes or switches
 /// protocols, calling `handler` for each request (see [`h1_driver::serve`]).
-pub async fn serve<IO, H, Fut, T, E>(
-    io: IO,
-    config: impl Into<Config>,
-    handler: H,
-) -> Result<Served<IO, T>, Error>
+pub async fn serve<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
     H: FnMut(Request<()>, ServerConnection<IO>) -> Fut,
@@ -139,7 +137,7 @@ where
 /// [`serve`] with graceful shutdown (see [`h1_driver::serve_with_shutdown`]).
 pub async fn serve_with_shutdown<IO, H, Fut, T, E, S>(
     io: IO,
-    config: impl Into<Config>,
+    config: Config,
     shutdown: S,
     handler: H,
 ) -> Result<Served<IO, T>, Error>
@@ -153,12 +151,39 @@ where
     h1_driver::serve_with_shutdown::<IO, Tokio, H, Fut, T, E, S>(io, config, shutdown, handler).await
 }
 
-/// Connects to `addr` within the configured
-/// [`connect_timeout`](Config::connect_timeout) (see
-/// [`h1_driver::ClientConnection::connect`]).
+/// [`serve`] with each request head as received (see [`h1_driver::serve_heads`]).
+pub async fn serve_heads<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    h1_driver::serve_heads::<IO, Tokio, H, Fut, T, E>(io, config, handler).await
+}
+
+/// [`serve_heads`] with graceful shutdown (see [`h1_driver::serve_heads_with_shutdown`]).
+pub async fn serve_heads_with_shutdown<IO, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    h1_driver::serve_heads_with_shutdown::<IO, Tokio, H, Fut, T, E, S>(io, config, shutdown, handler).await
+}
+
+/// Connects to `addr` within the connect deadline
+/// ([`h1::Timeouts::connect`]; see [`h1_driver::ClientConnection::connect`]).
 pub async fn connect(
     addr: impl tokio::net::ToSocketAddrs,
-    config: impl Into<Config>,
+    config: Config,
 ) -> Result<ClientConnection<tokio::net::TcpStream>, Error> {
     let connecting = async {
         let socket = tokio::net::TcpStream::connect(addr).await?;

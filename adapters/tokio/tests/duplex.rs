@@ -193,7 +193,7 @@ async fn one_handler_joins_its_reading_and_its_answer() {
             };
             let ((), received) = tokio::join!(upload, download);
             assert_eq!(received, 4 * BLOCK);
-            let trailers = conn.trailers().expect("trailers");
+            let trailers = conn.trailers().expect("a header map").expect("trailers");
             assert_eq!(trailers["x-received"], (8 * BLOCK).to_string().as_str());
         };
         let ((), served) = tokio::join!(client, server);
@@ -260,7 +260,7 @@ async fn two_tasks_each_side_stream_both_ways() {
         }
         assert_eq!(checker.at, BLOCK * BLOCKS);
         upload.await.expect("upload task").expect("upload");
-        let trailers = conn.trailers().expect("trailers");
+        let trailers = conn.trailers().expect("a header map").expect("trailers");
         assert_eq!(trailers["x-received"], (BLOCK * BLOCKS).to_string().as_str());
         assert!(conn.is_reusable());
         drop(conn);
@@ -530,8 +530,8 @@ async fn write_deadline_closes_a_peer_that_never_reads() {
         let (listener, addr) = bind().await;
         let deadline = Duration::from_millis(300);
         let server = async {
-            let mut config = h1_tokio::Config::default();
-            config.write_timeout = Some(deadline);
+            let mut config = h1::Config::default();
+            config.timeouts.write = Some(deadline);
             let started = Instant::now();
             let served = serve(accept(&listener).await, config, async |_req, conn| {
                 conn.send_response(Response::new(())).await?;
@@ -589,8 +589,8 @@ async fn client_write_deadline() {
             socket
         };
         let client = async {
-            let mut config = h1_tokio::Config::default();
-            config.write_timeout = Some(Duration::from_millis(300));
+            let mut config = h1::Config::default();
+            config.timeouts.write = Some(Duration::from_millis(300));
             let conn =
                 ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
             conn.send_request(chunked_post("/up")).await.expect("head");
@@ -617,8 +617,8 @@ async fn client_write_deadline() {
 #[tokio::test]
 async fn connect_deadline() {
     within(async {
-        let mut config = h1_tokio::Config::default();
-        config.connect_timeout = Some(Duration::from_millis(200));
+        let mut config = h1::Config::default();
+        config.timeouts.connect = Some(Duration::from_millis(200));
         let started = Instant::now();
         let never = std::future::pending::<std::io::Result<TcpStream>>();
         match ClientConnection::connect(never, config).await {

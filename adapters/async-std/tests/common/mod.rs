@@ -217,7 +217,7 @@ where
     if !body.is_empty() {
         conn.send_data(body.into()).await?;
     }
-    match conn.trailers() {
+    match conn.trailers()? {
         Some(trailers) => conn.send_trailers(trailers).await,
         None => conn.send_end().await,
     }
