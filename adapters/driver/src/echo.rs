@@ -218,14 +218,16 @@ pub async fn handle<IO: Unpin, Rt: Transport<IO>>(
     conn: ServerConnection<IO, Rt>,
 ) -> Result<(), Error> {
     match route(&head) {
+        Route::Plaintext => {
+            conn.send_full(plaintext_head(), Bytes::from_static(PLAINTEXT))
+                .await
+        }
         Route::Upgrade(protocol) => conn.send_response(switch_response(&protocol)?).await,
         Route::Connect => conn.send_response(connect_response()).await,
         route => {
             let mut body = Vec::new();
-            if route == Route::Echo {
-                while let Some(chunk) = conn.read_body().await? {
-                    body.extend_from_slice(&chunk);
-                }
+            while let Some(chunk) = conn.read_body().await? {
+                body.extend_from_slice(&chunk);
             }
             let (res, payload) = answer(&route, &head, &body, conn.trailer_fields().as_ref());
             conn.send_full(res, payload).await

@@ -143,3 +143,58 @@ pub use rt::{Runtime, Sleep, Transport};
 pub use serve::{serve, serve_heads, serve_heads_with_shutdown, serve_with_shutdown, Served};
 pub use server::ServerConnection;
 pub use session::{ReadMode, Reader, Session};
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// The defaults table of the crate docs says what the code does: each
+    /// row's default is the value its field or constant has.
+    #[test]
+    fn the_defaults_table_is_true() {
+        let config = h1::Config::default();
+        let (l, t) = (&config.limits, &config.timeouts);
+        let kib = |n: usize| format!("{} KiB", n / 1024);
+        let secs = |d: Option<Duration>| d.map_or("none".into(), |d| format!("{} s", d.as_secs()));
+        let rows = [
+            ("message head", kib(l.head_size)),
+            ("field lines in a head", l.header_count.to_string()),
+            ("request-target", kib(l.request_target)),
+            ("chunk-size line", kib(l.chunk_line)),
+            ("chunk extensions", kib(l.chunk_extensions)),
+            ("trailer section", kib(l.trailer_size)),
+            ("body size", l.body_size.map_or("none".into(), |n| n.to_string())),
+            ("received body data", kib(super::READ_AHEAD)),
+            ("queued output", kib(super::HIGH_WATER)),
+            ("unread request body", kib(super::DRAIN_LIMIT as usize)),
+            ("server: a whole request head", secs(t.head_read)),
+            ("server: idle between requests", secs(t.keep_alive)),
+            ("client: waiting for `100 Continue`", secs(t.expect_continue)),
+            ("a write waiting", secs(t.write)),
+            ("client: establishing the connection", secs(t.connect)),
+            ("reading on after a close", secs(Some(super::LINGER))),
+        ];
+        let table: Vec<&str> = include_str!("lib.rs")
+            .lines()
+            .skip_while(|line| *line != "//! | what | default | where |")
+            .skip(2)
+            .take_while(|line| line.starts_with("//! | "))
+            .collect();
+        assert_eq!(
+            table.len(),
+            rows.len(),
+            "a row without a check, or a check without a row"
+        );
+        for (what, value) in rows {
+            let line = table
+                .iter()
+                .find(|line| line.starts_with(&format!("//! | {what}")))
+                .expect(what);
+            let default = line.split('|').nth(2).expect("a default column").trim();
+            assert!(
+                default == value || default.starts_with(&format!("{value} (")),
+                "{what}: the docs say {default}, the code {value}"
+            );
+        }
+    }
+}

@@ -333,10 +333,10 @@ async fn recording_upstream(
     }
 }
 
-/// Fields on both hops: hop-by-hop fields removed (and the ones
-/// `connection` names), `via` added, the body's framing chosen afresh,
-/// trailers forwarded; two requests of one client share one pooled
-/// upstream connection.
+/// Fields on both hops: the field lines as received (order, name case),
+/// hop-by-hop fields removed (and the ones `connection` names), `via`
+/// added, the body's framing chosen afresh, trailers forwarded as received;
+/// two requests of one client share one pooled upstream connection.
 #[tokio::test]
 async fn forwarded_fields_trailers_and_the_pool() {
     within(async {
@@ -350,9 +350,12 @@ async fn forwarded_fields_trailers_and_the_pool() {
         for round in 0..2 {
             let request = "POST /t HTTP/1.1\r\nHost: example.com\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nTrailer: x-check\r\nX-End: e2e\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Check: 7\r\n\r\n";
             io.write_all(request.as_bytes()).await.expect("request");
-            let answer = String::from_utf8(read_chunked(&mut io).await)
-                .expect("ascii")
-                .to_ascii_lowercase();
+            let raw = String::from_utf8(read_chunked(&mut io).await).expect("ascii");
+            // The upstream's lines as it sent them: reason, name case.
+            assert!(raw.starts_with("HTTP/1.1 200 OK\r\n"), "round {round}: {raw}");
+            assert!(raw.contains("\r\nX-Kept: yes\r\n"), "round {round}: {raw}");
+            assert!(raw.contains("\r\nX-Sum: 42\r\n"), "round {round}: {raw}");
+            let answer = raw.to_ascii_lowercase();
             assert!(answer.starts_with("http/1.1 200 ok\r\n"), "round {round}: {answer}");
             for gone in ["x-secret", "keep-alive:", "\r\ntrailer:"] {
                 assert!(!answer.contains(gone), "round {round}: {gone} forwarded: {answer}");
@@ -363,7 +366,13 @@ async fn forwarded_fields_trailers_and_the_pool() {
             assert!(answer.contains("\r\n5\r\nhello\r\n"), "{answer}");
             assert!(answer.contains("\r\nx-sum: 42\r\n"), "the trailers: {answer}");
 
-            let seen = heads.recv().await.expect("the upstream saw a request").to_ascii_lowercase();
+            let raw = heads.recv().await.expect("the upstream saw a request");
+            // The client's lines as it sent them, in order and case.
+            let host = raw.find("\r\nHost: example.com\r\n").expect("Host as sent");
+            let end = raw.find("\r\nX-End: e2e\r\n").expect("X-End as sent");
+            assert!(host < end, "round {round}: order kept: {raw}");
+            assert!(raw.contains("\r\nX-Check: 7\r\n"), "round {round}: trailer as sent: {raw}");
+            let seen = raw.to_ascii_lowercase();
             assert!(seen.starts_with("post /t http/1.1\r\n"), "{seen}");
             for gone in ["x-hop", "keep-alive", "\r\nte:", "\r\ntrailer:", "\r\nconnection:"] {
                 assert!(!seen.contains(gone), "round {round}: {gone} forwarded upstream: {seen}");

@@ -1,8 +1,9 @@
 //! `serve` and the client as users write them, over loopback sockets: a
 //! handler with shared state on tokio's multi-threaded runtime, handlers'
 //! own errors, a value passed out on a switch, `connection: close` during a
-//! graceful shutdown, and what `ClientConnection` says about reuse, retries
-//! and uploads after `100 Continue`.
+//! graceful shutdown, heads as they arrived on the wire path, and what
+//! `ClientConnection` says about reuse, retries and uploads after
+//! `100 Continue`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,9 +11,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use h1::http::{Request, Response, StatusCode};
-use h1::Config;
-use h1_tokio::{serve, serve_with_shutdown, BoxError, ClientConnection, Error, Served, ServerConnection};
+use h1::http::{Method, Request, Response, StatusCode};
+use h1::{Config, FieldLines, RequestHead, ResponseHead};
+use h1_tokio::{
+    serve, serve_heads, serve_heads_with_shutdown, serve_with_shutdown, BoxError, ClientConnection, Error,
+    Served, ServerConnection,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -225,49 +229,151 @@ async fn handler_passes_a_value_out_on_a_switch() {
 // ---- graceful shutdown ------------------------------------------------------------------
 
 /// Shutdown begins while a handler works on its answer: the response says
-/// `connection: close`, and the connection then closes.
+/// `connection: close`, and the connection then closes. Also on the wire
+/// path, where the `connection` line of the handler's head is replaced.
 #[tokio::test]
 async fn response_during_graceful_shutdown_carries_connection_close() {
-    within(async {
-        let (listener, addr) = bind().await;
-        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
-        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = async {
-            let (socket, _) = listener.accept().await.expect("accept");
-            let mut started = Some(started_tx);
-            let shutdown = async {
-                let _ = shutdown_rx.await;
-            };
-            serve_with_shutdown(socket, Config::default(), shutdown, |_req, conn| {
-                let started = started.take();
+    for heads in [false, true] {
+        within(shutdown_while_answering(heads)).await;
+    }
+}
+
+async fn shutdown_while_answering(heads: bool) {
+    let (listener, addr) = bind().await;
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = async {
+        let (socket, _) = listener.accept().await.expect("accept");
+        let mut started = Some(started_tx);
+        let shutdown = async {
+            let _ = shutdown_rx.await;
+        };
+        let mut answer_started = move || {
+            if let Some(tx) = started.take() {
+                let _ = tx.send(());
+            }
+        };
+        if heads {
+            serve_heads_with_shutdown(socket, Config::default(), shutdown, |_head, conn| {
+                answer_started();
                 async move {
-                    if let Some(tx) = started {
-                        let _ = tx.send(());
-                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let mut res = ResponseHead::new(StatusCode::OK);
+                    res.fields_mut().append("Connection", "keep-alive")?;
+                    conn.send_full(res, "bye".into()).await
+                }
+            })
+            .await
+        } else {
+            serve_with_shutdown(socket, Config::default(), shutdown, |_req, conn| {
+                answer_started();
+                async move {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     conn.send_full(Response::new(()), "bye".into()).await
                 }
             })
             .await
-        };
-        let control = async {
-            started_rx.await.expect("the handler started");
-            shutdown_tx.send(()).expect("shutdown");
+        }
+    };
+    let control = async {
+        started_rx.await.expect("the handler started");
+        shutdown_tx.send(()).expect("shutdown");
+    };
+    let client = async {
+        let mut raw = TcpStream::connect(addr).await.expect("connect");
+        raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .expect("request");
+        let mut got = Vec::new();
+        raw.read_to_end(&mut got).await.expect("response, then EOF");
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let (served, (), text) = tokio::join!(server, control, client);
+    assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+    assert!(!text.contains("keep-alive"), "{text}");
+    assert!(text.ends_with("\r\n\r\nbye"), "{text}");
+}
+
+// ---- the wire path ------------------------------------------------------------------------
+
+/// Heads as they arrived, both ways: a request sent as a `RequestHead`
+/// reaches the handler's head with its target and field lines byte for
+/// byte; the handler's `ResponseHead` (a reason phrase of its own, names in
+/// their case) and its `FieldLines` trailers reach the client's
+/// `read_response_head` and `trailer_fields` as sent. The `http` path reads
+/// the same response: the reason as a `ReasonPhrase`, the trailers as a map.
+#[tokio::test]
+async fn wire_path_keeps_heads_as_they_arrived() {
+    within(async {
+        let (listener, addr) = bind().await;
+        let server = async {
+            let (socket, _) = listener.accept().await.expect("accept");
+            serve_heads(socket, Config::default(), async |head, conn| {
+                let lines: Vec<(&[u8], &[u8])> =
+                    head.fields().iter().map(|f| (f.name(), f.value())).collect();
+                assert_eq!(head.target(), b"/w%C3%A9?q=1");
+                assert_eq!(
+                    lines,
+                    [(&b"Host"[..], &b"a"[..]), (b"X-Trace", b"1"), (b"x-TRACE", b"2")]
+                );
+                let mut res = ResponseHead::with_reason(StatusCode::OK, "Fine Thanks")?;
+                res.fields_mut().append("X-Served-By", "h1")?;
+                res.fields_mut().append("x-served-by", "again")?;
+                conn.send_response(res).await?;
+                conn.send_data("body".into()).await?;
+                let mut trailers = FieldLines::new();
+                trailers.append("X-Sum", "9")?;
+                conn.send_trailers(trailers).await
+            })
+            .await
         };
         let client = async {
-            let mut raw = TcpStream::connect(addr).await.expect("connect");
-            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-                .await
-                .expect("request");
-            let mut got = Vec::new();
-            raw.read_to_end(&mut got).await.expect("response, then EOF");
-            String::from_utf8_lossy(&got).into_owned()
+            let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            for http_path in [false, true] {
+                let mut req = RequestHead::new(Method::GET, "/w%C3%A9?q=1");
+                for (name, value) in [("Host", "a"), ("X-Trace", "1"), ("x-TRACE", "2")] {
+                    req.fields_mut().append(name, value).expect("field");
+                }
+                conn.send_request(req).await.expect("send_request");
+                conn.send_end().await.expect("send_end");
+                if http_path {
+                    let res = conn.read_response().await.expect("response");
+                    assert_eq!(res.status(), StatusCode::OK);
+                    let reason = res
+                        .extensions()
+                        .get::<h1::ReasonPhrase>()
+                        .expect("a reason of its own");
+                    assert_eq!(&reason.0[..], b"Fine Thanks");
+                    let values: Vec<_> = res.headers().get_all("x-served-by").iter().collect();
+                    assert_eq!(values, ["h1", "again"]);
+                } else {
+                    let res = conn.read_response_head().await.expect("response head");
+                    assert_eq!(res.reason(), b"Fine Thanks");
+                    let names: Vec<&[u8]> = res.fields().iter().map(|f| f.name()).collect();
+                    assert_eq!(
+                        names,
+                        [&b"X-Served-By"[..], b"x-served-by", b"transfer-encoding", b"date"]
+                    );
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = conn.read_body().await.expect("body") {
+                    body.extend_from_slice(&chunk);
+                }
+                assert_eq!(body, b"body");
+                let lines = conn.trailer_fields().expect("trailer lines");
+                assert_eq!(
+                    lines.iter().map(|f| (f.name(), f.value())).collect::<Vec<_>>(),
+                    [(&b"X-Sum"[..], &b"9"[..])]
+                );
+                let map = conn.trailers().expect("a header map").expect("trailers");
+                assert_eq!(map["x-sum"], "9");
+            }
+            drop(conn);
         };
-        let (served, (), text) = tokio::join!(server, control, client);
+        let (served, ()) = tokio::join!(server, client);
         assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-        assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
-        assert!(text.ends_with("\r\n\r\nbye"), "{text}");
     })
     .await;
 }
