@@ -2,8 +2,9 @@
 //! server and client: a server thread that streams its answer while the
 //! request arrives, a body on a second thread on each side, a one-thread
 //! client that sees an early final response while its upload waits for a
-//! server that stopped reading (and one that reset the connection), the
-//! write deadline, and the connect deadline.
+//! server that stopped reading (and one that reset the connection), a
+//! refused body drained while lingering, the write deadline, and the
+//! connect deadline.
 
 mod common;
 
@@ -229,6 +230,41 @@ fn early_response_then_reset_still_reaches_the_client() {
     let body = conn.read_body().expect("body").expect("chunk");
     assert_eq!(&body[..], b"nope");
     handle.join().expect("server");
+}
+
+/// A handler that refuses a body it did not read with a response that
+/// closes the connection: the server lingers, reading and discarding, so
+/// that a client which sends its whole body before it reads gets the 413,
+/// not a reset.
+#[test]
+fn refused_unread_body_lingers_for_a_client_that_reads_last() {
+    let (addr, handle) = server(1, |socket| {
+        serve(socket, h1::Config::default(), |_req, conn| {
+            let res = Response::builder()
+                .status(413)
+                .header("connection", "close")
+                .body(())
+                .expect("413");
+            conn.send_full(res, "too big\n".into())
+        })
+    });
+    let mut client = connect(addr);
+    let total = 8 * 1024 * 1024;
+    client
+        .write_all(format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {total}\r\n\r\n").as_bytes())
+        .expect("head");
+    let chunk = vec![b'x'; BLOCK];
+    for _ in 0..total / BLOCK {
+        client
+            .write_all(&chunk)
+            .expect("the server reads (and drops) the body");
+    }
+    let mut got = Vec::new();
+    client.read_to_end(&mut got).expect("the answer, then the end");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 413 Payload Too Large\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\ntoo big\n"), "{text}");
+    assert!(handle.join().expect("server")[0].is_ok());
 }
 
 #[test]

@@ -122,6 +122,11 @@ pub struct Session {
 
     /// Number of the current incoming message (final heads received).
     incoming: u64,
+    /// The peer's current message began and has not ended, as far as the
+    /// events taken from the core tell: the peer may still be sending. (The
+    /// core stops reading a body that a response closing the connection
+    /// made moot, and its state then says the peer is done.)
+    peer_sending: bool,
     /// The current incoming message's body has not been consumed to its end.
     body_open: bool,
     trailers: Option<FieldLines>,
@@ -180,6 +185,7 @@ impl Session {
             recv_failed: None,
             send_failed: None,
             incoming: 0,
+            peer_sending: false,
             body_open: false,
             trailers: None,
             leftover: None,
@@ -243,7 +249,12 @@ impl Session {
             changed = true;
             match &event {
                 Event::Data(data) => self.inbox_data += data.len(),
-                Event::Response(_) => self.final_response_arrived(),
+                Event::Request(_) => self.peer_sending = true,
+                Event::Response(_) => {
+                    self.peer_sending = true;
+                    self.final_response_arrived();
+                }
+                Event::End | Event::Upgrade { .. } => self.peer_sending = false,
                 Event::Finished => {
                     // Kept as a flag, not queued: consumers look at it once
                     // the events before it are consumed.
@@ -251,7 +262,10 @@ impl Session {
                     self.pump_done = true;
                     break;
                 }
-                Event::Closed => self.pump_done = true,
+                Event::Closed => {
+                    self.peer_sending = false;
+                    self.pump_done = true;
+                }
                 _ => {}
             }
             self.inbox.push_back(Inbound::Event(event));
@@ -549,7 +563,8 @@ impl Session {
         if self.close != Close::Open {
             return;
         }
-        let linger = matches!(self.conn.their_state(), State::SendBody | State::Error)
+        let linger = self.peer_sending
+            || matches!(self.conn.their_state(), State::SendBody | State::Error)
             || self.conn.close_reason() == Some(CloseReason::UnsentBody);
         self.close = Close::Closing { linger };
         self.pump_done = true;

@@ -3,7 +3,8 @@
 //! tasks (body handles), a server that answers before the request body has
 //! arrived, a client that sees that early answer while it uploads (also
 //! when the server resets the connection), a handler that does not read
-//! the body, and the write deadline closing a peer that never reads.
+//! the body (drained, or refused with the server lingering), and the write
+//! deadline closing a peer that never reads.
 //!
 //! Every test runs under a time limit; every loop is bounded.
 
@@ -515,6 +516,52 @@ async fn unread_long_body_closes_after_the_response() {
                 text.ends_with("\r\n\r\nok"),
                 "the whole response, then the end: {text}"
             );
+        };
+        let (served, ()) = tokio::join!(server, client);
+        assert!(served.is_ok(), "{served:?}");
+    })
+    .await;
+}
+
+/// A handler that refuses a body it did not read with a response that
+/// closes the connection (413, `connection: close`): the server lingers,
+/// reading and discarding, so that a client which sends its whole body
+/// before it reads (as simple clients do) gets the 413, not a reset.
+#[tokio::test]
+async fn refused_unread_body_lingers_for_a_client_that_reads_last() {
+    within(async {
+        let (listener, addr) = bind().await;
+        let server = async {
+            serve(accept(&listener).await, Config::default(), async |_req, conn| {
+                let res = Response::builder()
+                    .status(413)
+                    .header("connection", "close")
+                    .body(())
+                    .expect("413");
+                conn.send_full(res, "too big\n".into()).await
+            })
+            .await
+        };
+        let client = async {
+            let mut raw = TcpStream::connect(addr).await.expect("connect");
+            let total = 8 * 1024 * 1024;
+            raw.write_all(
+                format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {total}\r\n\r\n").as_bytes(),
+            )
+            .await
+            .expect("head");
+            // The whole body first, then the answer.
+            let chunk = vec![b'x'; BLOCK];
+            for _ in 0..total / BLOCK {
+                raw.write_all(&chunk)
+                    .await
+                    .expect("the server reads (and drops) the body");
+            }
+            let mut got = Vec::new();
+            raw.read_to_end(&mut got).await.expect("the answer, then the end");
+            let text = String::from_utf8_lossy(&got);
+            assert!(text.starts_with("HTTP/1.1 413 Payload Too Large\r\n"), "{text}");
+            assert!(text.ends_with("\r\n\r\ntoo big\n"), "{text}");
         };
         let (served, ()) = tokio::join!(server, client);
         assert!(served.is_ok(), "{served:?}");
