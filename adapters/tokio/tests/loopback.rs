@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use h1::http::{HeaderMap, Method, Request, Response, StatusCode};
 use h1::Config;
-use h1_tokio::{serve, serve_with_shutdown, ClientConnection, Error, Served, ServerConnection};
+use h1_tokio::{serve, serve_heads, serve_with_shutdown, ClientConnection, Error, Served, ServerConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -899,6 +899,59 @@ async fn rejected_requests_get_their_status_then_close() {
             let err = served.expect_err(name);
             let got = err.protocol().and_then(|e| e.status()).map(|s| s.as_u16());
             assert_eq!(got, Some(status), "{name}: {err}");
+        }
+    })
+    .await;
+}
+
+/// A target the core accepts (its limit raised) but an `http::Uri` cannot
+/// hold (more than 65,534 bytes): the `http` path answers it with 400 and
+/// `connection: close`, as a rejected request; the wire path serves it.
+#[tokio::test]
+async fn a_target_longer_than_http_types_hold() {
+    within(async {
+        let request = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(70_000));
+        let mut config = Config::default();
+        config.limits.request_target = 128 * 1024;
+        config.limits.head_size = 256 * 1024;
+        for wire in [false, true] {
+            let (listener, addr) = bind().await;
+            let server = async {
+                let socket = accept(&listener).await;
+                if wire {
+                    serve_heads(socket, config.clone(), async |head, conn| {
+                        let len = head.target().len().to_string();
+                        conn.send_full(Response::new(()), len.into()).await
+                    })
+                    .await
+                } else {
+                    serve(socket, config.clone(), async |_req, _conn| -> Result<(), Error> {
+                        panic!("the handler must not run")
+                    })
+                    .await
+                }
+            };
+            let client = async {
+                let mut raw = Raw::connect(addr).await;
+                raw.send(request.as_bytes()).await;
+                let head = raw.head().await;
+                if wire {
+                    assert_eq!(head.start, "HTTP/1.1 200 OK");
+                    assert_eq!(raw.take(5).await, b"70001");
+                } else {
+                    assert_eq!(head.start, "HTTP/1.1 400 Bad Request");
+                    assert_eq!(head.get("connection"), Some("close"));
+                    assert!(raw.until_eof().await.is_empty(), "nothing after the error");
+                }
+            };
+            let (served, ()) = tokio::join!(server, client);
+            if wire {
+                assert!(served.is_ok(), "{served:?}");
+            } else {
+                let err = served.expect_err("refused");
+                let got = err.protocol().and_then(|e| e.status());
+                assert_eq!(got, Some(StatusCode::BAD_REQUEST), "{err}");
+            }
         }
     })
     .await;
