@@ -50,7 +50,7 @@ fn e2e(c: &mut Criterion) {
     for (name, request) in [("small_get", SMALL_GET), ("browser_get", BROWSER_GET)] {
         let mut group = c.benchmark_group(format!("e2e/{name}"));
         group.throughput(Throughput::Bytes(request.len() as u64));
-        for server in [Server::H1, Server::Hyper, Server::Raw] {
+        for server in [Server::H1, Server::H1Http, Server::Hyper, Server::Raw] {
             group.bench_function(server.name(), |b| {
                 b.iter_custom(|iters| rt.block_on(run(server, request, iters)))
             });

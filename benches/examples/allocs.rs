@@ -300,7 +300,7 @@ fn main() {
     );
     println!("| server | small_get | browser_get |");
     println!("| --- | ---: | ---: |");
-    for server in [Server::H1, Server::Hyper, Server::Raw] {
+    for server in [Server::H1, Server::H1Http, Server::Hyper, Server::Raw] {
         let small = rt.block_on(steady_state(server, SMALL_GET, requests));
         let browser = rt.block_on(steady_state(server, BROWSER_GET, requests));
         println!("| {} | {small:.2} | {browser:.2} |", server.name());
@@ -311,7 +311,7 @@ fn main() {
     println!("| server | idle after one request | with half a head buffered |");
     println!("| --- | ---: | ---: |");
     let mut rows = Vec::new();
-    for server in [Server::H1, Server::Hyper, Server::Raw] {
+    for server in [Server::H1, Server::H1Http, Server::Hyper, Server::Raw] {
         let (idle, partial) = rt.block_on(idle_memory(server, conns));
         println!("| {} | {idle:.0} | {partial:.0} |", server.name());
         rows.push((server, idle, partial));

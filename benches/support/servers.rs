@@ -13,14 +13,20 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use h1::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use h1::ResponseHead;
 use h1_benches::{response_len, PLAINTEXT};
+use h1_driver::echo::{self, Route};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Server {
-    /// `h1_tokio::serve` with the plaintext handler.
+    /// `h1_tokio::serve_heads`, answering exactly as the h1-tokio echo
+    /// example answers `GET /plaintext` (the wire path).
     H1,
+    /// `h1_tokio::serve`: the full `http::Request<()>` built, an
+    /// `http::Response<()>` with a `HeaderMap` sent.
+    H1Http,
     /// hyper's `http1` server with default settings.
     Hyper,
     /// hyper's `http1` server with `pipeline_flush(true)`.
@@ -33,6 +39,7 @@ impl Server {
     pub fn name(self) -> &'static str {
         match self {
             Server::H1 => "h1_tokio",
+            Server::H1Http => "h1_tokio_http",
             Server::Hyper => "hyper",
             Server::HyperPipelineFlush => "hyper_pipeline_flush",
             Server::Raw => "raw",
@@ -46,6 +53,7 @@ impl Server {
     {
         match self {
             Server::H1 => h1_plaintext(io).await,
+            Server::H1Http => h1_http_plaintext(io).await,
             Server::Hyper => hyper_plaintext(io, false).await,
             Server::HyperPipelineFlush => hyper_plaintext(io, true).await,
             Server::Raw => raw_plaintext(io).await,
@@ -57,11 +65,34 @@ fn is_plaintext<B>(req: &Request<B>) -> bool {
     req.method() == Method::GET && req.uri().path() == "/plaintext"
 }
 
-/// The h1-tokio server: `serve` with the plaintext handler.
+/// The h1-tokio server on the wire path, answering `GET /plaintext` the
+/// way its echo example does (routed from the `RequestHead` by
+/// `h1_driver::echo::route`, answered with `echo::plaintext_head()`, a
+/// `ResponseHead` built once and cloned per response); anything else gets
+/// an empty 404.
 pub async fn h1_plaintext<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) {
+    let _ = h1_tokio::serve_heads(io, h1::Config::default(), async |head, conn| {
+        match echo::route(&head) {
+            Route::Plaintext => {
+                conn.send_full(echo::plaintext_head(), Bytes::from_static(echo::PLAINTEXT))
+                    .await
+            }
+            _ => {
+                conn.send_full(ResponseHead::new(StatusCode::NOT_FOUND), Bytes::new())
+                    .await
+            }
+        }
+    })
+    .await;
+}
+
+/// The h1-tokio server on the `http` path: `serve`, each request built as
+/// an `http::Request<()>`, answered with an `http::Response<()>` whose
+/// `HeaderMap` holds the `content-type`.
+pub async fn h1_http_plaintext<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) {
     let _ = h1_tokio::serve(io, h1::Config::default(), async |req, conn| {
         let mut res = Response::new(());
-        if is_plaintext(req) {
+        if is_plaintext(&req) {
             res.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             conn.send_full(res, Bytes::from_static(PLAINTEXT)).await

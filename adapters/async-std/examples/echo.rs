@@ -1,13 +1,15 @@
 //! The echo server of `shared/contracts.md` over async-std.
 //!
+//! It answers on the wire path (`serve_heads`: each request head as it
+//! arrived, no `http` types built), the project's recommended way; the
+//! routing and the answers are `h1_driver::echo`'s.
+//!
 //! `cargo run --release -p h1-async-std --example echo -- [--addr HOST:PORT]`
 
-#[path = "../../common/echo.rs"]
-mod echo;
-
 use async_std::net::{TcpListener, TcpStream};
-use futures_lite::AsyncWriteExt;
-use h1_async_std::{serve, Served};
+use futures_lite::{io, AsyncWriteExt};
+use h1_async_std::{serve_heads, Served};
+use h1_driver::echo;
 
 #[async_std::main]
 async fn main() -> std::io::Result<()> {
@@ -24,11 +26,11 @@ async fn main() -> std::io::Result<()> {
 
 async fn connection(socket: TcpStream) -> Result<(), h1_async_std::Error> {
     socket.set_nodelay(true)?;
-    let served = serve(socket, echo::config(), echo::async_handler!()).await?;
+    let served = serve_heads(socket, echo::config(), echo::handle).await?;
     if let Served::Upgraded { parts, .. } = served {
         // Raw echo: the leftover bytes first, then everything until EOF.
-        let (reader, mut writer) = futures_lite::io::split(parts.into_upgraded());
-        futures_lite::io::copy(reader, &mut writer).await?;
+        let (reader, mut writer) = io::split(parts.into_upgraded());
+        io::copy(reader, &mut writer).await?;
         writer.close().await?;
     }
     Ok(())

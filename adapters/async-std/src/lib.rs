@@ -1,68 +1,192 @@
 //! # h1-async-std: the h1 HTTP/1.1 core over futures-io (async-std, smol)
 //!
-//! A thin driver for any IO implementing the `futures-io` traits
-//! ([`AsyncRead`](futures_io::AsyncRead), [`AsyncWrite`](futures_io::AsyncWrite)), so the same crate serves async-std,
-//! smol and anything else built on them. It reads into the [`h1`] core,
-//! writes what the core queues with vectored writes, arms the deadlines the
-//! core asks for (`async-io` timers, which run under any executor), and
-//! hands the socket over after an upgrade as its own concrete type. Every
-//! HTTP decision (parsing, framing, persistence) is the core's.
+//! The [`h1_driver`] connection types over any IO implementing the
+//! `futures-io` traits ([`AsyncRead`],
+//! [`AsyncWrite`]), so the same crate serves
+//! async-std, smol and anything else built on them: this crate supplies
+//! their read, vectored write, close and an `async-io` sleep (which runs
+//! under any executor) as [`FuturesIo`]; everything else (full duplex,
+//! `serve`, the handover after a switch, every HTTP decision) is written
+//! once in `h1-driver` and the [`h1`] core.
 //!
-//! - [`ServerConnection`] and [`ClientConnection`] drive one connection;
-//! - [`serve`] runs a handler per request, so a server is a few lines;
+//! - [`ServerConnection`] and [`ClientConnection`] drive one connection,
+//!   both directions at once;
+//! - [`serve`] runs a handler per request, given as an `http::Request`;
+//!   [`serve_heads`] given as the head as received (the wire path: no
+//!   `http` types built, the way the `echo` example answers);
+//! - [`BodyReceiver`] and [`BodySender`] hand one direction to another
+//!   task (or another future of the same task);
 //! - after a 101 or a 2xx to CONNECT, [`Parts`] gives back the IO value and
 //!   the bytes already received, and [`Upgraded`] replays them first.
 //!
-//! ```no_run
-//! use h1::http::Response;
-//! use h1_async_std::{serve, Served};
+//! ## Serving, with shared state
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! The handler gets the request and an owned handle on the connection, so
+//! the future it returns borrows nothing and is `Send`: clone the shared
+//! state into it, and call your own async functions.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use async_std::net::TcpStream;
+//! use h1::http::{Request, Response};
+//! use h1_async_std::{serve, BoxError, ServerConnection};
+//!
+//! struct App {
+//!     greeting: String,
+//! }
+//!
+//! async fn hello(app: &App, _req: Request<()>, conn: ServerConnection<TcpStream>) -> Result<(), BoxError> {
+//!     conn.send_full(Response::new(()), app.greeting.clone().into()).await?;
+//!     Ok(())
+//! }
+//!
+//! # async fn run() -> Result<(), BoxError> {
+//! let app = Arc::new(App { greeting: "hello".into() });
 //! let listener = async_std::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! loop {
 //!     let (socket, _) = listener.accept().await?;
-//!     async_std::task::spawn(async move {
-//!         let served = serve(socket, h1::Config::default(), async |_req, conn| {
-//!             let mut res = Response::new(());
-//!             res.headers_mut().insert("content-length", 5.into());
-//!             conn.send_response(res).await?;
-//!             conn.send_data("hello".into()).await?;
-//!             conn.send_end().await
-//!         })
-//!         .await;
-//!         if let Ok(Served::Upgraded { parts, .. }) = served {
-//!             drop(parts); // hand `parts.io` and `parts.leftover` to the new protocol
-//!         }
-//!     });
+//!     let app = app.clone();
+//!     async_std::task::spawn(serve(socket, h1::Config::default(), move |req, conn| {
+//!         let app = app.clone();
+//!         async move { hello(&app, req, conn).await }
+//!     }));
 //! }
 //! # }
 //! ```
 //!
 //! Under smol, the same code runs with `smol::net::TcpListener` and
 //! `smol::spawn(...).detach()`.
+//!
+//! ## Full duplex, one task or two
+//!
+//! A body write that waits for the socket keeps reading the peer. Both
+//! directions can be pumped at once from one task (every method takes
+//! `&self`, and body handles are owned), or from two tasks with a body
+//! handle moved to the other one (a client uploading while it reads the
+//! response):
+//!
+//! ```no_run
+//! # async fn run(client: h1_async_std::ClientConnection<async_std::net::TcpStream>) -> Result<(), h1_async_std::BoxError> {
+//! use h1::http::Request;
+//!
+//! let req = Request::post("/upload").header("transfer-encoding", "chunked").body(())?;
+//! client.send_request(req).await?;
+//! let upload = client.body_sender();
+//! let task = async_std::task::spawn(async move {
+//!     for _ in 0..1000 {
+//!         upload.send_data(vec![b'x'; 65536].into()).await?;
+//!     }
+//!     upload.send_end().await
+//! });
+//! let res = client.read_response().await?; // may come before the upload ends
+//! while let Some(_chunk) = client.read_body().await? {}
+//! # let _ = (res, task);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every limit and deadline, with its default, is listed in the
+//! [`h1_driver`] crate docs: the core's [`h1::Limits`] and
+//! [`h1::Timeouts`] (the write and connect deadlines included), and
+//! [`READ_AHEAD`], [`HIGH_WATER`], [`DRAIN_LIMIT`], [`LINGER`].
 
 #![deny(missing_docs)]
 
-mod body;
 mod rt;
-#[path = "../../common/upgrade.rs"]
-mod upgrade;
-mod upgrade_io;
 
-#[path = "../../common/async/client.rs"]
-mod client;
-#[path = "../../common/async/driver.rs"]
-mod driver;
-#[path = "../../common/error.rs"]
-mod error;
-#[path = "../../common/async/serve.rs"]
-mod serve;
-#[path = "../../common/async/server.rs"]
-mod server;
+use std::future::Future;
 
-pub use body::BodyReader;
-pub use client::ClientConnection;
-pub use error::Error;
-pub use serve::{serve, serve_with_shutdown, Served};
-pub use server::ServerConnection;
-pub use upgrade::{Parts, Upgraded};
+use futures_io::{AsyncRead, AsyncWrite};
+use h1::http::Request;
+use h1::{Config, RequestHead};
+
+pub use h1_driver::{
+    BoxError, Deadline, Error, Parts, Served, Upgraded, DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD,
+};
+pub use rt::{FuturesIo, Sleep};
+
+/// A server connection over futures-io IO (see [`h1_driver::ServerConnection`]).
+pub type ServerConnection<IO> = h1_driver::ServerConnection<IO, FuturesIo>;
+/// A client connection over futures-io IO (see [`h1_driver::ClientConnection`]).
+pub type ClientConnection<IO> = h1_driver::ClientConnection<IO, FuturesIo>;
+/// A received body as its own handle (see [`h1_driver::BodyReceiver`]);
+/// also futures-io's `AsyncRead`.
+pub type BodyReceiver<IO> = h1_driver::BodyReceiver<IO, FuturesIo>;
+/// A body to send as its own handle (see [`h1_driver::BodySender`]).
+pub type BodySender<IO> = h1_driver::BodySender<IO, FuturesIo>;
+
+/// Serves requests on `io` until the connection closes or switches
+/// protocols, calling `handler` for each request (see [`h1_driver::serve`]).
+pub async fn serve<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(Request<()>, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    h1_driver::serve::<IO, FuturesIo, H, Fut, T, E>(io, config, handler).await
+}
+
+/// [`serve`] with graceful shutdown (see [`h1_driver::serve_with_shutdown`]).
+pub async fn serve_with_shutdown<IO, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(Request<()>, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    h1_driver::serve_with_shutdown::<IO, FuturesIo, H, Fut, T, E, S>(io, config, shutdown, handler).await
+}
+
+/// [`serve`] with each request head as received (see [`h1_driver::serve_heads`]).
+pub async fn serve_heads<IO, H, Fut, T, E>(io: IO, config: Config, handler: H) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    h1_driver::serve_heads::<IO, FuturesIo, H, Fut, T, E>(io, config, handler).await
+}
+
+/// [`serve_heads`] with graceful shutdown (see [`h1_driver::serve_heads_with_shutdown`]).
+pub async fn serve_heads_with_shutdown<IO, H, Fut, T, E, S>(
+    io: IO,
+    config: Config,
+    shutdown: S,
+    handler: H,
+) -> Result<Served<IO, T>, Error>
+where
+    IO: AsyncRead + AsyncWrite + Unpin,
+    H: FnMut(RequestHead, ServerConnection<IO>) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+    S: Future<Output = ()>,
+{
+    h1_driver::serve_heads_with_shutdown::<IO, FuturesIo, H, Fut, T, E, S>(io, config, shutdown, handler)
+        .await
+}
+
+/// Connects to `addr` within the connect deadline
+/// ([`h1::Timeouts::connect`]; see
+/// [`h1_driver::ClientConnection::connect`]), as async-io's TCP stream
+/// (what `smol::net::TcpStream` wraps; async-std users may equally pass
+/// `async_std::net::TcpStream::connect(addr)` to `ClientConnection::connect`).
+pub async fn connect(
+    addr: std::net::SocketAddr,
+    config: Config,
+) -> Result<ClientConnection<async_io::Async<std::net::TcpStream>>, Error> {
+    let connecting = async {
+        let socket = async_io::Async::<std::net::TcpStream>::connect(addr).await?;
+        socket.get_ref().set_nodelay(true)?;
+        Ok(socket)
+    };
+    ClientConnection::connect(connecting, config).await
+}

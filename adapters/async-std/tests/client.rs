@@ -37,7 +37,7 @@ async fn bodies_both_ways_against_server_connection<N: Net>() {
         assert!(matches!(served, Served::Closed));
     };
     let client = async {
-        let mut client = ClientConnection::new(N::connect(addr).await);
+        let client = ClientConnection::new(N::connect(addr).await);
 
         // Content-Length both ways, the response read chunk by chunk.
         let req = request(Method::POST, "/cl").header(header::CONTENT_LENGTH, 11);
@@ -59,7 +59,8 @@ async fn bodies_both_ways_against_server_connection<N: Net>() {
             }
         }
         assert_eq!(body, b"hello world");
-        assert!(client.trailers().is_none());
+        assert!(client.trailers().expect("a header map").is_none());
+        assert!(client.trailer_fields().is_none());
         assert!(client.is_reusable());
 
         // Chunked both ways with trailers, the response read as AsyncRead.
@@ -76,9 +77,11 @@ async fn bodies_both_ways_against_server_connection<N: Net>() {
         let res = client.read_response().await.expect("response");
         assert_eq!(res.headers()[header::TRANSFER_ENCODING], "chunked");
         let mut body = Vec::new();
-        client.body_reader().read_to_end(&mut body).await.expect("body");
+        client.body_receiver().read_to_end(&mut body).await.expect("body");
         assert_eq!(body, b"abcdef");
-        assert_eq!(client.trailers(), Some(&trailers));
+        assert_eq!(client.trailers().expect("a header map"), Some(trailers));
+        let lines = client.trailer_fields().expect("trailer lines");
+        assert_eq!(lines.get("X-Checksum"), Some(&b"42"[..]));
         assert!(client.is_reusable());
 
         // The last request on the connection.
@@ -110,7 +113,7 @@ async fn expect_continue_holds_body_until_100<N: Net>() {
         send(&mut io, b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nok").await;
     };
     let client = async {
-        let mut client = ClientConnection::new(N::connect(addr).await);
+        let client = ClientConnection::new(N::connect(addr).await);
         let req = request(Method::PUT, "/up")
             .header(header::EXPECT, "100-continue")
             .header(header::CONTENT_LENGTH, 5);
@@ -148,7 +151,7 @@ async fn upgrade_with_leftover_in_one_write<N: Net>() {
         send(&mut io, b"pong").await;
     };
     let client = async {
-        let mut client = ClientConnection::new(N::connect(addr).await);
+        let client = ClientConnection::new(N::connect(addr).await);
         let req = request(Method::GET, "/chat")
             .header(header::CONNECTION, "upgrade")
             .header(header::UPGRADE, "echo");
@@ -175,12 +178,17 @@ async fn connect_tunnel_against_server_connection<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |_req, conn| {
-            conn.send_response(h1::http::Response::new(())).await
+        let served = serve(io, h1::Config::default(), async |req, conn| {
+            conn.send_response(h1::http::Response::new(())).await?;
+            Ok::<_, h1_async_std::Error>(req)
         })
         .await
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("no switch")
         };
         assert_eq!(request.method(), Method::CONNECT);
@@ -188,7 +196,7 @@ async fn connect_tunnel_against_server_connection<N: Net>() {
         raw_echo(&mut parts.into_upgraded()).await;
     };
     let client = async {
-        let mut client = ClientConnection::new(N::connect(addr).await);
+        let client = ClientConnection::new(N::connect(addr).await);
         let req = Request::builder()
             .method(Method::CONNECT)
             .uri("example.com:443")

@@ -303,7 +303,7 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn record<IO>(&self, served: &Result<Served<IO>, Error>) {
+    fn record<IO, T>(&self, served: &Result<Served<IO, T>, Error>) {
         let counter = match served {
             Ok(Served::Closed) => &self.closed,
             Ok(Served::Upgraded { .. }) => &self.upgraded,
@@ -398,8 +398,8 @@ fn percentile(samples: &[Duration], p: usize) -> Duration {
 /// Answers with the request body: Content-Length framed when the request
 /// was, one chunk (then the last chunk) otherwise; the fixed date.
 async fn echo<IO: AsyncRead + AsyncWrite + Unpin>(
-    req: &Request<()>,
-    conn: &mut ServerConnection<IO>,
+    req: Request<()>,
+    conn: ServerConnection<IO>,
 ) -> Result<(), Error> {
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut body = Vec::new();
@@ -461,8 +461,8 @@ fn echo_request(path: &str, body: &[u8], chunked: bool) -> (Vec<u8>, Vec<u8>) {
 
 /// Answers `hello` with the fixed date.
 async fn hello<IO: AsyncRead + AsyncWrite + Unpin>(
-    _req: &Request<()>,
-    conn: &mut ServerConnection<IO>,
+    _req: Request<()>,
+    conn: ServerConnection<IO>,
 ) -> Result<(), Error> {
     let res = Response::builder()
         .header(header::DATE, DATE)
@@ -807,8 +807,8 @@ static SEEN: AtomicUsize = AtomicUsize::new(0);
 
 /// Answers with [`BIG`] bytes, counting the requests in [`SEEN`].
 async fn big<IO: AsyncRead + AsyncWrite + Unpin>(
-    _req: &Request<()>,
-    conn: &mut ServerConnection<IO>,
+    _req: Request<()>,
+    conn: ServerConnection<IO>,
 ) -> Result<(), Error> {
     SEEN.fetch_add(1, Ordering::SeqCst);
     let res = Response::builder()
@@ -897,9 +897,9 @@ async fn a_peer_that_never_reads_stops_the_server_reading<R: Rt>() {
 
 /// Switches protocols: a 101 to an upgrade request, a 200 to CONNECT.
 async fn switch<IO: AsyncRead + AsyncWrite + Unpin>(
-    req: &Request<()>,
-    conn: &mut ServerConnection<IO>,
-) -> Result<(), Error> {
+    req: Request<()>,
+    conn: ServerConnection<IO>,
+) -> Result<Request<()>, Error> {
     let res = if req.method() == Method::CONNECT {
         Response::builder().header(header::DATE, DATE)
     } else {
@@ -909,7 +909,8 @@ async fn switch<IO: AsyncRead + AsyncWrite + Unpin>(
             .header(header::UPGRADE, "foo")
             .header(header::CONNECTION, "upgrade")
     };
-    conn.send_response(res.body(()).expect("response")).await
+    conn.send_response(res.body(()).expect("response")).await?;
+    Ok(req)
 }
 
 const UPGRADE_REQUEST: &[u8] = b"GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n";
@@ -989,6 +990,16 @@ async fn client_vanishing_after_101_ends_the_upgraded_task<R: Rt>() {
     for client in clients {
         client.await;
     }
+    // Every connection accepted and served (the accept loop may still be
+    // behind the clients, which are done), then none left.
+    let started = Instant::now();
+    while {
+        let (closed, failed, upgraded) = outcomes.get();
+        closed + failed + upgraded < UPGRADES
+    } && started.elapsed() < Duration::from_secs(15)
+    {
+        sleep(Duration::from_millis(5)).await;
+    }
     server.wait_live(0, Duration::from_secs(15)).await;
     let (closed, failed, upgraded) = outcomes.get();
     let (eof, error, stuck) = (
@@ -1062,7 +1073,10 @@ async fn connect_tunnel_whose_target_closes_first_is_torn_down<R: Rt>() {
             async move {
                 let served = serve(socket, Config::default(), switch).await;
                 let ended = match served {
-                    Ok(Served::Upgraded { request, parts }) => tunnel::<R>(&request, parts).await,
+                    Ok(Served::Upgraded {
+                        value: request,
+                        parts,
+                    }) => tunnel::<R>(&request, parts).await,
                     Ok(Served::Closed) => "closed",
                     Err(_) => "failed",
                 };

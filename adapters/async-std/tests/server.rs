@@ -12,7 +12,7 @@ use common::{
 use futures_lite::future::zip;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use h1::http::{Method, StatusCode};
-use h1_async_std::{serve, Served, ServerConnection};
+use h1_async_std::{serve, serve_heads, Served, ServerConnection};
 
 both!(
     content_length_and_chunked_bodies,
@@ -24,7 +24,7 @@ both!(
     keep_alive_deadline_moves_with_each_request,
     upgrade_with_leftover_in_one_write,
     connect_tunnel_echoes_raw_bytes,
-    request_head_is_the_request_as_received,
+    serve_heads_gives_the_request_as_received,
 );
 
 async fn content_length_and_chunked_bodies<N: Net>() {
@@ -147,7 +147,7 @@ async fn continue_sent_when_body_first_read<N: Net>() {
     let (go, wait) = smol::channel::bounded::<()>(1);
     let server = async {
         let io = N::accept(&listener).await;
-        let mut conn = ServerConnection::new(io);
+        let conn = ServerConnection::new(io);
         let req = conn.read_request().await.expect("read").expect("a request");
         assert_eq!(req.method(), Method::PUT);
         // No 100 before the body is asked for.
@@ -315,18 +315,23 @@ async fn upgrade_with_leftover_in_one_write<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |_req, conn| {
+        let served = serve(io, h1::Config::default(), async |req, conn| {
             let res = h1::http::Response::builder()
                 .status(StatusCode::SWITCHING_PROTOCOLS)
                 .header("upgrade", "echo")
                 .header("connection", "upgrade")
                 .body(())
                 .expect("response");
-            conn.send_response(res).await
+            conn.send_response(res).await?;
+            Ok::<_, h1_async_std::Error>(req)
         })
         .await
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("no upgrade")
         };
         assert_eq!(request.uri().path(), "/chat");
@@ -363,12 +368,17 @@ async fn connect_tunnel_echoes_raw_bytes<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |_req, conn| {
-            conn.send_response(h1::http::Response::new(())).await
+        let served = serve(io, h1::Config::default(), async |req, conn| {
+            conn.send_response(h1::http::Response::new(())).await?;
+            Ok::<_, h1_async_std::Error>(req)
         })
         .await
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("no switch")
         };
         assert_eq!(request.method(), Method::CONNECT);
@@ -393,25 +403,28 @@ async fn connect_tunnel_echoes_raw_bytes<N: Net>() {
     zip(server, client).await;
 }
 
-/// `request_head` is each request as it arrived: the target byte for byte,
-/// the field lines in order with their names' case, duplicates apart.
-async fn request_head_is_the_request_as_received<N: Net>() {
+/// `serve_heads` gives each request as it arrived: the target byte for
+/// byte, the field lines in order with their names' case, duplicates
+/// apart; `http_request` builds the same request as `http` types; a
+/// `ResponseHead` goes out with its lines' case.
+async fn serve_heads_gives_the_request_as_received<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |req, conn| {
-            let head = conn.request_head().expect("the request being answered");
+        let served = serve_heads(io, h1::Config::default(), async |head, conn| {
+            let req = conn.http_request(head.clone())?;
             assert_eq!(head.method(), req.method().as_str().as_bytes());
+            assert_eq!(head.target(), req.uri().to_string().as_bytes());
+            assert_eq!(head.fields().len(), req.headers().len());
             let lines: Vec<String> = head
                 .fields()
                 .iter()
                 .map(|f| format!("{}={}", f.name().escape_ascii(), f.value().escape_ascii()))
                 .collect();
             let text = format!("{} {}", head.target().escape_ascii(), lines.join(","));
-            let res = h1::http::Response::builder()
-                .header("content-length", text.len())
-                .body(())
-                .expect("response");
+            let mut res = h1::ResponseHead::new(StatusCode::OK);
+            res.fields_mut()
+                .append("Content-Length", text.len().to_string())?;
             conn.send_response(res).await?;
             conn.send_data(text.into()).await?;
             conn.send_end().await
@@ -430,8 +443,8 @@ async fn request_head_is_the_request_as_received<N: Net>() {
         .await;
         assert_eq!(
             read_to_eof(&mut io).await,
-            "HTTP/1.1 200 OK\r\ncontent-length: 41\r\n\r\n/caf%C3%A9?q=1 Host=x,X-Trace=1,x-trace=2\
-             HTTP/1.1 200 OK\r\ncontent-length: 29\r\nconnection: close\r\n\r\n/next host=x,Connection=close"
+            "HTTP/1.1 200 OK\r\nContent-Length: 41\r\n\r\n/caf%C3%A9?q=1 Host=x,X-Trace=1,x-trace=2\
+             HTTP/1.1 200 OK\r\nContent-Length: 29\r\nconnection: close\r\n\r\n/next host=x,Connection=close"
         );
     };
     zip(server, client).await;

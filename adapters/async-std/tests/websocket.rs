@@ -56,11 +56,11 @@ fn messages() -> Vec<Message> {
 // --- server side: h1-async-std answers the handshake ---------------------
 
 /// The server half of the RFC 6455 opening handshake, answered through h1.
-async fn handshake<IO>(req: &Request<()>, conn: &mut ServerConnection<IO>) -> Result<(), Error>
+async fn handshake<IO>(req: Request<()>, conn: &ServerConnection<IO>) -> Result<Request<()>, Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    assert!(conn.connection().is_switch_proposed());
+    assert!(conn.is_switch_proposed());
     let upgrade = req.headers().get("upgrade").expect("upgrade field");
     assert!(upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
     assert_eq!(req.headers()["sec-websocket-version"], "13");
@@ -72,7 +72,8 @@ where
         .header("sec-websocket-accept", derive_accept_key(key.as_bytes()))
         .body(())
         .expect("101");
-    conn.send_response(res).await
+    conn.send_response(res).await?;
+    Ok(req)
 }
 
 /// Echoes text and binary messages until the peer closes; returns how many
@@ -105,11 +106,15 @@ enum Seed {
 async fn h1_websocket_server<N: Net>(listener: &N::Listener, seed: Seed) -> (usize, Vec<u8>) {
     let io = N::accept(listener).await;
     let served = serve(io, h1::Config::default(), async |req, conn| {
-        handshake(req, conn).await
+        handshake(req, &conn).await
     })
     .await
     .expect("serve");
-    let Served::Upgraded { request, parts } = served else {
+    let Served::Upgraded {
+        value: request,
+        parts,
+    } = served
+    else {
         panic!("expected an upgrade, got {served:?}");
     };
     assert_eq!(request.uri().path(), "/ws");
@@ -212,14 +217,14 @@ async fn server_connection_with_blocking_tungstenite_client<N: Net>() {
         messages.len()
     });
     let io = N::accept(&listener).await;
-    let mut conn = ServerConnection::new(io);
+    let conn = ServerConnection::new(io);
     let req = conn
         .read_request()
         .await
         .expect("read_request")
         .expect("a request");
     assert_eq!(req.uri().path(), "/ws");
-    handshake(&req, &mut conn).await.expect("101");
+    handshake(req, &conn).await.expect("101");
     assert!(conn.is_switched());
     let parts = conn.into_parts().await.expect("into_parts");
     assert!(
@@ -281,7 +286,7 @@ async fn h1_handshake<IO>(io: IO, addr: SocketAddr, key: &str) -> h1_async_std::
 where
     IO: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut client = ClientConnection::new(io);
+    let client = ClientConnection::new(io);
     let req = Request::get(format!("http://{addr}/chat"))
         .header("connection", "upgrade")
         .header("upgrade", "websocket")

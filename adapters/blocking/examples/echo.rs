@@ -3,14 +3,11 @@
 //!
 //! `cargo run --release -p h1-blocking --example echo -- [--addr HOST:PORT]`
 
-#[path = "../../common/echo.rs"]
-mod echo;
-
 use std::io::Write;
 use std::net::{Shutdown, TcpListener, TcpStream};
 
-use echo::Route;
-use h1_blocking::{serve, Served};
+use h1_blocking::{serve_heads, Served};
+use h1_driver::echo::{self, Route};
 
 fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind(echo::addr_arg())?;
@@ -29,18 +26,18 @@ fn main() -> std::io::Result<()> {
 
 fn connection(socket: TcpStream) -> Result<(), h1_blocking::Error> {
     socket.set_nodelay(true)?;
-    let served = serve(socket, echo::config(), |req, conn| match echo::route(req) {
-        Route::Upgrade(token) => conn.send_response(echo::switch_response(&token)),
+    // The wire path, as `echo::handle` for the async adapters.
+    let served = serve_heads(socket, echo::config(), |head, conn| match echo::route(&head) {
+        Route::Upgrade(protocol) => conn.send_response(echo::switch_response(&protocol)?),
         Route::Connect => conn.send_response(echo::connect_response()),
         route => {
             let mut body = Vec::new();
-            if matches!(route, Route::Echo) {
+            if route == Route::Echo {
                 while let Some(chunk) = conn.read_body()? {
                     body.extend_from_slice(&chunk);
                 }
             }
-            let head = conn.request_head().expect("serve hands over the request it read");
-            let (res, payload) = echo::answer(&route, head, &body, conn.trailers());
+            let (res, payload) = echo::answer(&route, &head, &body, conn.trailer_fields().as_ref());
             conn.send_full(res, payload)
         }
     })?;

@@ -76,7 +76,7 @@ pub fn get(url: &str, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     let host = target.host.trim_start_matches('[').trim_end_matches(']');
     let socket = TcpStream::connect((host, target.port))?;
     socket.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut conn = ClientConnection::new(socket);
+    let conn = ClientConnection::new(socket);
     let req = Request::get(target.path.as_str())
         .header(header::HOST, target.authority())
         .body(())?;
@@ -95,7 +95,7 @@ pub fn get(url: &str, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
         writeln!(out, "{name}: {}", String::from_utf8_lossy(value.as_bytes()))?;
     }
     writeln!(out)?;
-    std::io::copy(&mut conn.body_reader(), out)?;
+    std::io::copy(&mut conn.body_receiver(), out)?;
     out.flush()?;
     Ok(())
 }

@@ -1,23 +1,32 @@
-//! What the driver needs of a blocking socket besides `Read` and `Write`:
-//! read timeouts, to arm the core's deadlines, and closing the write half.
+//! What the driver needs of a blocking socket: reading and writing
+//! through a shared reference (so that one thread may read while another
+//! writes), read and write timeouts to arm deadlines, and closing the
+//! write half.
 
-use std::io;
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-/// A blocking socket the driver can put deadlines on.
+/// A blocking socket the driver can read and write at the same time and
+/// put deadlines on.
 ///
-/// The core's deadlines (head read, keep-alive idle, 100-continue) are
-/// armed as the socket's read timeout, set to the time remaining before
-/// each read. The driver owns the read timeout while it runs: the one the
-/// socket had when the connection was created is kept as a limit on each
-/// read (a read that waits longer fails with an IO error) and is set again
-/// when the socket is handed over with `into_parts`.
+/// The core's deadlines (head read, keep-alive idle, 100-continue) and the
+/// driver's write deadline are armed as the socket's read and write
+/// timeouts, set before each read and write. The driver owns both
+/// timeouts while it runs: the read timeout the socket had when the
+/// connection was created is kept as a limit on each wait for the peer (a
+/// read that waits longer fails with an IO error) and is set again when
+/// the socket is handed over with `into_parts`.
 ///
-/// Implemented for [`TcpStream`] and `&TcpStream`, for `UnixStream` and
-/// `&UnixStream` on unix, and for `&mut T` of any of them. The socket must
-/// be in blocking mode.
+/// Implemented for [`TcpStream`], for `UnixStream` on unix, and for a
+/// shared reference to any of them. The socket must be in blocking mode.
 pub trait Socket {
+    /// Reads once (as [`Read::read`]).
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Writes once from `bufs` (as [`Write::write_vectored`]).
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+
     /// The read timeout currently set (`None`: reads block indefinitely).
     fn read_timeout(&self) -> io::Result<Option<Duration>>;
 
@@ -25,70 +34,68 @@ pub trait Socket {
     /// `WouldBlock` or `TimedOut`. Never called with a zero duration.
     fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
 
+    /// Sets the write timeout: a write waiting longer fails with
+    /// `WouldBlock` or `TimedOut`. Never called with a zero duration.
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+
     /// Closes the write half: the peer reads the end of input once the
     /// bytes already written are delivered.
     fn shutdown_write(&self) -> io::Result<()>;
+
+    /// Moves the socket in or out of non-blocking mode (for a look at the
+    /// socket that must not wait, such as `ClientConnection::is_reusable`).
+    fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()>;
 }
 
-impl Socket for TcpStream {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        TcpStream::read_timeout(self)
-    }
+/// Implements [`Socket`] for a std socket type whose shared reference
+/// reads and writes.
+macro_rules! std_socket {
+    ($ty:ty) => {
+        impl Socket for $ty {
+            fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                Read::read(&mut &*self, buf)
+            }
 
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
+            fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                Write::write_vectored(&mut &*self, bufs)
+            }
 
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
+            fn read_timeout(&self) -> io::Result<Option<Duration>> {
+                <$ty>::read_timeout(self)
+            }
+
+            fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+                <$ty>::set_read_timeout(self, timeout)
+            }
+
+            fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+                <$ty>::set_write_timeout(self, timeout)
+            }
+
+            fn shutdown_write(&self) -> io::Result<()> {
+                self.shutdown(Shutdown::Write)
+            }
+
+            fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+                <$ty>::set_nonblocking(self, nonblocking)
+            }
+        }
+    };
 }
 
-impl Socket for &TcpStream {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        TcpStream::read_timeout(self)
-    }
-
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        TcpStream::set_read_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
+std_socket!(TcpStream);
 #[cfg(unix)]
-impl Socket for std::os::unix::net::UnixStream {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        std::os::unix::net::UnixStream::read_timeout(self)
+std_socket!(std::os::unix::net::UnixStream);
+
+impl<T: Socket + ?Sized> Socket for &T {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (**self).read(buf)
     }
 
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
+    fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (**self).write_vectored(bufs)
     }
 
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-#[cfg(unix)]
-impl Socket for &std::os::unix::net::UnixStream {
-    fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        std::os::unix::net::UnixStream::read_timeout(self)
-    }
-
-    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        std::os::unix::net::UnixStream::set_read_timeout(self, timeout)
-    }
-
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
-impl<T: Socket + ?Sized> Socket for &mut T {
     fn read_timeout(&self) -> io::Result<Option<Duration>> {
         (**self).read_timeout()
     }
@@ -97,7 +104,15 @@ impl<T: Socket + ?Sized> Socket for &mut T {
         (**self).set_read_timeout(timeout)
     }
 
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
+    }
+
     fn shutdown_write(&self) -> io::Result<()> {
         (**self).shutdown_write()
+    }
+
+    fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        (**self).set_nonblocking(nonblocking)
     }
 }

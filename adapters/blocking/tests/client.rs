@@ -27,30 +27,31 @@ fn read_head(socket: &mut TcpStream) -> String {
 fn mirror(socket: TcpStream) -> Result<Served<TcpStream>, Error> {
     serve(socket, h1::Config::default(), |req, conn| {
         let mut body = Vec::new();
-        conn.body_reader().read_to_end(&mut body)?;
+        conn.body_receiver().read_to_end(&mut body)?;
         let mut res = Response::builder().header("x-path", req.uri().path());
         if let Some(len) = req.headers().get(header::CONTENT_LENGTH) {
             res = res.header(header::CONTENT_LENGTH, len);
         }
         conn.send_response(res.body(()).expect("response"))?;
         conn.send_data(body.into())?;
-        match conn.trailers().cloned() {
+        // The trailers go back as they arrived.
+        match conn.trailer_fields() {
             Some(trailers) => conn.send_trailers(trailers),
             None => conn.send_end(),
         }
     })
 }
 
-fn body_of(conn: &mut ClientConnection<TcpStream>) -> Vec<u8> {
+fn body_of(conn: &ClientConnection<TcpStream>) -> Vec<u8> {
     let mut body = Vec::new();
-    conn.body_reader().read_to_end(&mut body).expect("body");
+    conn.body_receiver().read_to_end(&mut body).expect("body");
     body
 }
 
 #[test]
 fn content_length_both_ways_and_reuse() {
     let (addr, handle) = server(1, mirror);
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     for (i, body) in [&b"hello"[..], b"", b"world!"].into_iter().enumerate() {
         let req = Request::post(format!("/{i}"))
             .header(header::HOST, "a")
@@ -67,7 +68,7 @@ fn content_length_both_ways_and_reuse() {
             res.headers()[header::CONTENT_LENGTH],
             body.len().to_string().as_str()
         );
-        assert_eq!(body_of(&mut conn), body);
+        assert_eq!(body_of(&conn), body);
         assert!(conn.is_reusable());
     }
     drop(conn);
@@ -77,7 +78,7 @@ fn content_length_both_ways_and_reuse() {
 #[test]
 fn chunked_both_ways_with_trailers() {
     let (addr, handle) = server(1, mirror);
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     let req = Request::put("/up")
         .header(header::HOST, "a")
         .header(header::TRANSFER_ENCODING, "chunked")
@@ -98,7 +99,8 @@ fn chunked_both_ways_with_trailers() {
         body.extend_from_slice(&chunk);
     }
     assert_eq!(body, b"one two three");
-    assert_eq!(conn.trailers().expect("trailers")["x-checksum"], "abc");
+    let trailers = conn.trailers().expect("a header map").expect("trailers");
+    assert_eq!(trailers["x-checksum"], "abc");
     assert!(conn.is_reusable());
     drop(conn);
     assert!(handle.join().expect("server")[0].is_ok());
@@ -107,7 +109,7 @@ fn chunked_both_ways_with_trailers() {
 #[test]
 fn pipelined_requests_get_responses_in_order() {
     let (addr, handle) = server(1, mirror);
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     for path in ["/1", "/2", "/3"] {
         let req = Request::get(path)
             .header(header::HOST, "a")
@@ -119,7 +121,7 @@ fn pipelined_requests_get_responses_in_order() {
     for path in ["/1", "/2", "/3"] {
         let res = conn.read_response().expect("response");
         assert_eq!(res.headers()["x-path"], path);
-        assert!(body_of(&mut conn).is_empty());
+        assert!(body_of(&conn).is_empty());
     }
     drop(conn);
     assert!(handle.join().expect("server")[0].is_ok());
@@ -156,7 +158,7 @@ fn expect_continue_holds_the_body_until_100() {
     });
     let mut config = h1::Config::default();
     config.timeouts.expect_continue = Some(Duration::from_secs(5));
-    let mut conn = ClientConnection::with_config(connect(addr), config);
+    let conn = ClientConnection::with_config(connect(addr), config);
     conn.send_request(expecting("hello")).expect("send");
     conn.send_data("hello".into()).expect("data");
     conn.send_end().expect("end");
@@ -164,7 +166,7 @@ fn expect_continue_holds_the_body_until_100() {
     assert_eq!(res.status(), StatusCode::CONTINUE);
     let res = conn.read_response().expect("200");
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(body_of(&mut conn), b"ok");
+    assert_eq!(body_of(&conn), b"ok");
     handle.join().expect("server");
 }
 
@@ -183,7 +185,7 @@ fn expect_continue_deadline_releases_the_body() {
     });
     let mut config = h1::Config::default();
     config.timeouts.expect_continue = Some(Duration::from_millis(150));
-    let mut conn = ClientConnection::with_config(connect(addr), config);
+    let conn = ClientConnection::with_config(connect(addr), config);
     conn.send_request(expecting("early")).expect("send");
     conn.send_data("early".into()).expect("data");
     conn.send_end().expect("end");
@@ -213,7 +215,7 @@ fn upgrade_hands_over_the_socket_with_the_leftover_first() {
         socket.write_all(b"LAST").expect("write");
         reply
     });
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     let req = Request::get("/ws")
         .header(header::HOST, "a")
         .header(header::CONNECTION, "upgrade")
@@ -254,7 +256,7 @@ fn connect_tunnel_through_a_server_connection() {
         std::io::copy(&mut parts.into_upgraded(), &mut writer).expect("copy");
         writer.shutdown(std::net::Shutdown::Write).expect("shutdown");
     });
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     let req = Request::builder()
         .method(Method::CONNECT)
         .uri("example.com:443")
@@ -284,7 +286,7 @@ fn the_socket_read_timeout_limits_each_wait() {
     socket
         .set_read_timeout(Some(Duration::from_millis(150)))
         .expect("timeout");
-    let mut conn = ClientConnection::new(socket);
+    let conn = ClientConnection::new(socket);
     conn.send_request(
         Request::get("/")
             .header(header::HOST, "a")
@@ -315,7 +317,7 @@ fn missing_response_is_an_error() {
     let (addr, handle) = server(1, |mut socket| {
         read_head(&mut socket);
     });
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     conn.send_request(
         Request::get("/")
             .header(header::HOST, "a")

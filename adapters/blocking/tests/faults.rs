@@ -192,7 +192,7 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn record(&self, served: &Result<Served<TcpStream>, Error>) {
+    fn record<T>(&self, served: &Result<Served<TcpStream, T>, Error>) {
         let counter = match served {
             Ok(Served::Closed) => &self.closed,
             Ok(Served::Upgraded { .. }) => &self.upgraded,
@@ -268,7 +268,7 @@ fn percentile(samples: &[Duration], p: usize) -> Duration {
 
 /// Answers with the request body: Content-Length framed when the request
 /// was, one chunk (then the last chunk) otherwise; the fixed date.
-fn echo(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+fn echo(req: Request<()>, conn: Conn) -> Result<(), Error> {
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut body = Vec::new();
     while let Some(chunk) = conn.read_body()? {
@@ -328,7 +328,7 @@ fn echo_request(path: &str, body: &[u8], chunked: bool) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Answers `hello` with the fixed date.
-fn hello(_req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+fn hello(_req: Request<()>, conn: Conn) -> Result<(), Error> {
     let res = Response::builder()
         .header(header::DATE, DATE)
         .header(header::CONTENT_LENGTH, 5)
@@ -751,7 +751,7 @@ fn a_peer_that_never_reads_stops_the_server_reading() {
 // ---- 4. upgrades and tunnels whose peers vanish --------------------------------------------
 
 /// Switches protocols: a 101 to an upgrade request, a 200 to CONNECT.
-fn switch(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+fn switch(req: Request<()>, conn: Conn) -> Result<Request<()>, Error> {
     let res = if req.method() == Method::CONNECT {
         Response::builder().header(header::DATE, DATE)
     } else {
@@ -761,7 +761,8 @@ fn switch(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
             .header(header::UPGRADE, "foo")
             .header(header::CONNECTION, "upgrade")
     };
-    conn.send_response(res.body(()).expect("response"))
+    conn.send_response(res.body(()).expect("response"))?;
+    Ok(req)
 }
 
 const UPGRADE_REQUEST: &[u8] = b"GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n";
@@ -839,6 +840,16 @@ fn client_vanishing_after_101_ends_the_upgraded_task() {
         .collect();
     for client in clients {
         client.join().expect("client thread");
+    }
+    // Every connection accepted and served (the accept loop may still be
+    // behind the clients, which are done), then none left.
+    let started = Instant::now();
+    while {
+        let (closed, failed, upgraded) = outcomes.get();
+        closed + failed + upgraded < UPGRADES
+    } && started.elapsed() < Duration::from_secs(15)
+    {
+        thread::sleep(Duration::from_millis(5));
     }
     server.wait_live(0, Duration::from_secs(15));
     let (closed, failed, upgraded) = outcomes.get();
@@ -941,7 +952,10 @@ fn connect_tunnel_whose_target_closes_first_is_torn_down() {
         move |socket| {
             let served = serve(socket, Config::default(), switch);
             let ended = match served {
-                Ok(Served::Upgraded { request, parts }) => tunnel(&request, parts),
+                Ok(Served::Upgraded {
+                    value: request,
+                    parts,
+                }) => tunnel(&request, parts),
                 Ok(Served::Closed) => "closed",
                 Err(_) => "failed",
             };

@@ -64,7 +64,7 @@ fn get_prints_status_headers_and_body() {
                 .body(())
                 .expect("response");
             let mut rest = Vec::new();
-            conn.body_reader().read_to_end(&mut rest)?;
+            conn.body_receiver().read_to_end(&mut rest)?;
             conn.send_response(res)?;
             conn.send_data(body.into())?;
             conn.send_end()

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{connect, read_to_end, server, silent_for, RawReader};
 use h1::http::{header, HeaderMap, Response, StatusCode};
-use h1_blocking::{serve, serve_with_shutdown, Error, Served, ServerConnection};
+use h1_blocking::{serve, serve_heads, serve_with_shutdown, Error, Served, ServerConnection};
 
 /// A response whose body is `body`, framed by content-length.
 fn sized(body: &[u8]) -> Response<()> {
@@ -24,7 +24,7 @@ fn sized(body: &[u8]) -> Response<()> {
 fn describe(socket: TcpStream) -> Result<Served<TcpStream>, Error> {
     serve(socket, h1::Config::default(), |req, conn| {
         let mut body = Vec::new();
-        conn.body_reader().read_to_end(&mut body)?;
+        conn.body_receiver().read_to_end(&mut body)?;
         let text = format!(
             "{} {} {}",
             req.method(),
@@ -155,7 +155,7 @@ fn continue_is_sent_when_the_body_is_first_read() {
                 // Not before the handler asks for the body.
                 go_rx.lock().expect("lock").recv().expect("go");
                 let mut body = String::new();
-                conn.body_reader().read_to_string(&mut body)?;
+                conn.body_receiver().read_to_string(&mut body)?;
                 conn.send_response(sized(body.as_bytes()))?;
                 conn.send_data(body.into())?;
             } else {
@@ -198,8 +198,8 @@ fn trailers_both_ways() {
     let (addr, handle) = server(1, |socket| {
         serve(socket, h1::Config::default(), |_req, conn| {
             let mut body = Vec::new();
-            conn.body_reader().read_to_end(&mut body)?;
-            let got = conn.trailers().cloned().unwrap_or_default();
+            conn.body_receiver().read_to_end(&mut body)?;
+            let got = conn.trailers()?.unwrap_or_default();
             conn.send_response(Response::new(()))?;
             conn.send_data(body.into())?;
             let mut trailers = HeaderMap::new();
@@ -231,9 +231,11 @@ fn trailers_both_ways() {
 #[test]
 fn rejected_request_gets_its_status_then_eof() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |_req, _conn| {
-            panic!("no request is valid")
-        })
+        serve(
+            socket,
+            h1::Config::default(),
+            |_req, _conn| -> Result<(), Error> { panic!("no request is valid") },
+        )
     });
     let mut client = connect(addr);
     client
@@ -255,7 +257,7 @@ fn rejected_request_gets_its_status_then_eof() {
 #[test]
 fn unanswered_request_gets_500() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |_req, _conn| Ok(()))
+        serve(socket, h1::Config::default(), |_req, _conn| Ok::<_, Error>(()))
     });
     let mut client = connect(addr);
     client
@@ -278,10 +280,15 @@ fn upgrade_hands_over_the_socket_with_the_leftover_first() {
                 .header(header::UPGRADE, "raw")
                 .body(())
                 .expect("response");
-            conn.send_response(res)
+            conn.send_response(res)?;
+            Ok::<_, Error>(req)
         })
         .expect("serve");
-        let Served::Upgraded { request, parts } = served else {
+        let Served::Upgraded {
+            value: request,
+            parts,
+        } = served
+        else {
             panic!("not upgraded")
         };
         assert_eq!(request.uri(), "/chat");
@@ -363,7 +370,7 @@ fn slow_head_gets_408_while_others_are_served() {
     let mut config = h1::Config::default();
     config.timeouts.head_read = Some(Duration::from_millis(200));
     let (addr, handle) = server(2, move |socket| -> Result<usize, Error> {
-        let mut conn = ServerConnection::with_config(socket, config.clone());
+        let conn = ServerConnection::with_config(socket, config.clone());
         let mut served = 0;
         while conn.read_request()?.is_some() {
             conn.send_response(sized(b"ok"))?;
@@ -452,14 +459,17 @@ fn shutdown_finishes_the_response_then_closes() {
     }
 }
 
-/// `request_head` is each request as it arrived: the target byte for byte,
-/// the field lines in order with their names' case, duplicates apart.
+/// `serve_heads` gives each request as it arrived: the target byte for
+/// byte, the field lines in order with their names' case, duplicates
+/// apart; `http_request` builds the same request as `http` types.
 #[test]
-fn request_head_is_the_request_as_received() {
+fn serve_heads_gives_the_request_as_received() {
     let (addr, handle) = server(1, |socket| {
-        serve(socket, h1::Config::default(), |req, conn| {
-            let head = conn.request_head().expect("the request being answered");
+        serve_heads(socket, h1::Config::default(), |head, conn| {
+            let req = conn.http_request(head.clone())?;
             assert_eq!(head.method(), req.method().as_str().as_bytes());
+            assert_eq!(head.target(), req.uri().to_string().as_bytes());
+            assert_eq!(head.fields().len(), req.headers().len());
             let lines: Vec<String> = head
                 .fields()
                 .iter()

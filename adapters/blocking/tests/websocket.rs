@@ -108,7 +108,7 @@ fn client_role_with_a_tungstenite_server() {
         while ws.read().is_ok() {}
     });
     let key = tungstenite::handshake::client::generate_key();
-    let mut conn = ClientConnection::new(connect(addr));
+    let conn = ClientConnection::new(connect(addr));
     let req = Request::get("/chat")
         .header(header::HOST, addr.to_string())
         .header(header::CONNECTION, "upgrade")

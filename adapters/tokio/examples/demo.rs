@@ -21,6 +21,7 @@ use h1_tokio::{Error, Parts, ServerConnection};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -56,10 +57,10 @@ fn log(peer: SocketAddr, line: &str) {
 
 async fn connection(socket: TcpStream, peer: SocketAddr, local: SocketAddr) -> Result<(), BoxError> {
     socket.set_nodelay(true)?;
-    let mut conn = ServerConnection::new(socket);
+    let conn = ServerConnection::new(socket);
     let mut tunnel: Option<TcpStream> = None;
     while let Some(req) = conn.read_request().await? {
-        let status = route(&req, &mut conn, &mut tunnel, local).await?;
+        let status = route(&req, &conn, &mut tunnel, local).await?;
         log(
             peer,
             &format!("{} {} -> {}", req.method(), req.uri(), status.as_u16()),
@@ -83,6 +84,11 @@ async fn splice(parts: Parts<TcpStream>, mut target: TcpStream) -> Result<(), Bo
 }
 
 /// WebSocket echo, seeded with the bytes that came with the handshake.
+///
+/// A client's Close frame is answered with a Close frame (RFC 6455 section
+/// 5.5.1): tungstenite queues the reply when it reads the Close, and
+/// writes it as the stream is polled on, until it reports the end. Only
+/// then is the TCP connection closed, so the client sees a clean close.
 async fn websocket_echo(
     parts: Parts<TcpStream>,
     peer: SocketAddr,
@@ -90,21 +96,22 @@ async fn websocket_echo(
 ) -> Result<(), BoxError> {
     let mut ws =
         WebSocketStream::from_partially_read(parts.io, parts.leftover.to_vec(), Role::Server, None).await;
+    let mut code = None;
     while let Some(msg) = ws.next().await {
-        let msg = msg?;
-        if msg.is_text() || msg.is_binary() {
-            ws.send(msg).await?;
-        } else if msg.is_close() {
-            break;
+        match msg? {
+            msg @ (Message::Text(_) | Message::Binary(_)) => ws.send(msg).await?,
+            Message::Close(frame) => code = frame.map(|f| u16::from(f.code)),
+            _ => {}
         }
     }
-    log(peer, &format!("websocket {} closed", req.uri()));
+    let code = code.map_or("no code".to_string(), |c| format!("code {c}"));
+    log(peer, &format!("websocket {} closed ({code})", req.uri()));
     Ok(())
 }
 
 async fn route(
     req: &Request<()>,
-    conn: &mut ServerConnection<TcpStream>,
+    conn: &ServerConnection<TcpStream>,
     tunnel: &mut Option<TcpStream>,
     local: SocketAddr,
 ) -> Result<StatusCode, Error> {
@@ -143,7 +150,7 @@ async fn route(
 }
 
 async fn text(
-    conn: &mut ServerConnection<TcpStream>,
+    conn: &ServerConnection<TcpStream>,
     status: StatusCode,
     body: &str,
 ) -> Result<StatusCode, Error> {
@@ -160,7 +167,7 @@ async fn text(
 }
 
 /// Streams the request body back as a chunked response.
-async fn echo(req: &Request<()>, conn: &mut ServerConnection<TcpStream>) -> Result<StatusCode, Error> {
+async fn echo(req: &Request<()>, conn: &ServerConnection<TcpStream>) -> Result<StatusCode, Error> {
     // Reading first sends `100 Continue` to a client that waits for it.
     let first = conn.read_body().await?;
     let content_type = req
@@ -184,14 +191,14 @@ async fn echo(req: &Request<()>, conn: &mut ServerConnection<TcpStream>) -> Resu
 
 async fn websocket_handshake(
     req: &Request<()>,
-    conn: &mut ServerConnection<TcpStream>,
+    conn: &ServerConnection<TcpStream>,
 ) -> Result<StatusCode, Error> {
     let key = req.headers().get("sec-websocket-key");
     let upgrade = req
         .headers()
         .get(header::UPGRADE)
         .map(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
-    let (Some(key), Some(true), true) = (key, upgrade, conn.connection().is_switch_proposed()) else {
+    let (Some(key), Some(true), true) = (key, upgrade, conn.is_switch_proposed()) else {
         return text(conn, StatusCode::BAD_REQUEST, "expected a websocket upgrade\n").await;
     };
     let res = Response::builder()

@@ -264,7 +264,7 @@ struct Outcomes {
 }
 
 impl Outcomes {
-    fn record(&self, served: &Result<Served<TcpStream>, Error>) {
+    fn record<T>(&self, served: &Result<Served<TcpStream, T>, Error>) {
         let counter = match served {
             Ok(Served::Closed) => &self.closed,
             Ok(Served::Upgraded { .. }) => &self.upgraded,
@@ -351,7 +351,7 @@ fn percentile(samples: &[Duration], p: usize) -> Duration {
 
 /// Answers with the request body: Content-Length framed when the request
 /// was, one chunk (then the last chunk) otherwise; the fixed date.
-async fn echo(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+async fn echo(req: Request<()>, conn: Conn) -> Result<(), Error> {
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut body = Vec::new();
     while let Some(chunk) = conn.read_body().await? {
@@ -411,7 +411,7 @@ fn echo_request(path: &str, body: &[u8], chunked: bool) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Answers `hello` with the fixed date.
-async fn hello(_req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+async fn hello(_req: Request<()>, conn: Conn) -> Result<(), Error> {
     let res = Response::builder()
         .header(header::DATE, DATE)
         .header(header::CONTENT_LENGTH, 5)
@@ -755,7 +755,7 @@ fn padded_request() -> Vec<u8> {
 static SEEN: AtomicUsize = AtomicUsize::new(0);
 
 /// Answers with [`BIG`] bytes, counting the requests in [`SEEN`].
-async fn big(_req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+async fn big(_req: Request<()>, conn: Conn) -> Result<(), Error> {
     SEEN.fetch_add(1, Ordering::SeqCst);
     let res = Response::builder()
         .header(header::CONTENT_LENGTH, BIG)
@@ -990,8 +990,9 @@ fn idle_keep_alive_connections_memory() {
 
 // ---- 5. upgrades and tunnels whose peers vanish --------------------------------------------
 
-/// Switches protocols: a 101 to an upgrade request, a 200 to CONNECT.
-async fn switch(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
+/// Switches protocols: a 101 to an upgrade request, a 200 to CONNECT; the
+/// request is handed back with the socket.
+async fn switch(req: Request<()>, conn: Conn) -> Result<Request<()>, Error> {
     let res = if req.method() == Method::CONNECT {
         Response::builder().header(header::DATE, DATE)
     } else {
@@ -1001,7 +1002,8 @@ async fn switch(req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
             .header(header::UPGRADE, "foo")
             .header(header::CONNECTION, "upgrade")
     };
-    conn.send_response(res.body(()).expect("response")).await
+    conn.send_response(res.body(()).expect("response")).await?;
+    Ok(req)
 }
 
 const UPGRADE_REQUEST: &[u8] = b"GET /up HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n";
@@ -1083,6 +1085,16 @@ fn client_vanishing_after_101_ends_the_upgraded_task() {
         for client in clients {
             client.await.expect("client task");
         }
+        // Every connection accepted and served (the accept loop may still
+        // be behind the clients, which are done), then none left.
+        let started = Instant::now();
+        while {
+            let (closed, failed, upgraded) = outcomes.get();
+            closed + failed + upgraded < UPGRADES
+        } && started.elapsed() < Duration::from_secs(15)
+        {
+            sleep(Duration::from_millis(5)).await;
+        }
         server.wait_live(0, Duration::from_secs(15)).await;
         let (closed, failed, upgraded) = outcomes.get();
         let (eof, error, stuck) = (
@@ -1147,7 +1159,10 @@ fn connect_tunnel_whose_target_closes_first_is_torn_down() {
                 async move {
                     let served = serve(socket, Config::default(), switch).await;
                     let ended = match served {
-                        Ok(Served::Upgraded { request, parts }) => tunnel(&request, parts).await,
+                        Ok(Served::Upgraded {
+                            value: request,
+                            parts,
+                        }) => tunnel(&request, parts).await,
                         Ok(Served::Closed) => "closed",
                         Err(_) => "failed",
                     };

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use h1::http::{HeaderMap, Method, Request, Response, StatusCode};
 use h1::Config;
-use h1_tokio::{serve, serve_with_shutdown, ClientConnection, Error, Served, ServerConnection};
+use h1_tokio::{serve, serve_heads, serve_with_shutdown, ClientConnection, Error, Served, ServerConnection};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -51,7 +51,7 @@ fn response(status: u16) -> h1::http::response::Builder {
     Response::builder().status(status).header("date", DATE)
 }
 
-async fn read_request_body(conn: &mut Conn) -> Result<Vec<u8>, Error> {
+async fn read_request_body(conn: &Conn) -> Result<Vec<u8>, Error> {
     let mut body = Vec::new();
     while let Some(chunk) = conn.read_body().await? {
         body.extend_from_slice(&chunk);
@@ -59,7 +59,7 @@ async fn read_request_body(conn: &mut Conn) -> Result<Vec<u8>, Error> {
     Ok(body)
 }
 
-async fn read_response_body(client: &mut ClientConnection<TcpStream>) -> Vec<u8> {
+async fn read_response_body(client: &ClientConnection<TcpStream>) -> Vec<u8> {
     let mut body = Vec::new();
     while let Some(chunk) = client.read_body().await.expect("response body") {
         body.extend_from_slice(&chunk);
@@ -68,7 +68,7 @@ async fn read_response_body(client: &mut ClientConnection<TcpStream>) -> Vec<u8>
 }
 
 /// Answers with `body` framed by Content-Length, in one piece.
-async fn answer(conn: &mut Conn, status: u16, body: &[u8]) -> Result<(), Error> {
+async fn answer(conn: &Conn, status: u16, body: &[u8]) -> Result<(), Error> {
     let res = response(status)
         .header("content-length", body.len())
         .body(())
@@ -256,7 +256,7 @@ async fn content_length_bodies_both_ways() {
                 assert_eq!(req.method(), Method::POST);
                 assert_eq!(req.uri().path(), "/upload");
                 assert_eq!(req.headers()["content-length"], "30001");
-                assert_eq!(read_request_body(conn).await?, request_body);
+                assert_eq!(read_request_body(&conn).await?, request_body);
                 let res = response(200)
                     .header("content-length", response_body.len())
                     .body(())
@@ -270,7 +270,7 @@ async fn content_length_bodies_both_ways() {
             .await
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::post(format!("http://{addr}/upload"))
                 .header("content-length", request_body.len())
                 .body(())
@@ -287,7 +287,7 @@ async fn content_length_bodies_both_ways() {
             assert_eq!(res.status(), StatusCode::OK);
             assert_eq!(res.headers()["content-length"], "70006");
             assert!(!res.headers().contains_key("transfer-encoding"));
-            assert_eq!(read_response_body(&mut client).await, response_body);
+            assert_eq!(read_response_body(&client).await, response_body);
             assert!(client.is_reusable());
         };
         let (served, ()) = tokio::join!(server, client);
@@ -307,14 +307,14 @@ async fn chunked_bodies_both_ways() {
 
         // A ServerConnection driven by hand, reading through body_reader.
         let server = async {
-            let mut conn = ServerConnection::new(accept(&listener).await);
+            let conn = ServerConnection::new(accept(&listener).await);
             let mut requests = 0;
             while let Some(req) = conn.read_request().await.expect("read_request") {
                 requests += 1;
                 assert_eq!(req.headers()["transfer-encoding"], "chunked");
                 assert!(!req.headers().contains_key("content-length"));
                 let mut body = Vec::new();
-                conn.body_reader()
+                conn.body_receiver()
                     .read_to_end(&mut body)
                     .await
                     .expect("request body");
@@ -333,7 +333,7 @@ async fn chunked_bodies_both_ways() {
             requests
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::put(format!("http://{addr}/chunks"))
                 .header("transfer-encoding", "chunked")
                 .body(())
@@ -352,7 +352,7 @@ async fn chunked_bodies_both_ways() {
             assert!(!res.headers().contains_key("content-length"));
             let mut body = Vec::new();
             client
-                .body_reader()
+                .body_receiver()
                 .read_to_end(&mut body)
                 .await
                 .expect("response body");
@@ -417,7 +417,7 @@ async fn chunked_on_the_wire() {
             assert!(raw.until_eof().await.is_empty(), "nothing after the request");
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::post(format!("http://{addr}/in"))
                 .header("transfer-encoding", "chunked")
                 .body(())
@@ -429,7 +429,7 @@ async fn chunked_on_the_wire() {
             client.send_end().await.expect("send_end");
             let res = client.read_response().await.expect("response");
             assert_eq!(res.status(), StatusCode::NO_CONTENT);
-            assert!(read_response_body(&mut client).await.is_empty());
+            assert!(read_response_body(&client).await.is_empty());
             assert!(client.is_reusable());
         };
         tokio::join!(server, client);
@@ -446,14 +446,14 @@ async fn pipelined_requests_in_one_write_are_answered_in_order() {
         let server = async {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |req, conn| {
-                let body = read_request_body(conn).await?;
+                let body = read_request_body(&conn).await?;
                 let answer_body = match req.uri().path() {
                     "/1" => b"one".to_vec(),
                     "/2" => [b"two:".as_slice(), &body].concat(),
                     "/3" => b"three".to_vec(),
                     other => panic!("unexpected path {other}"),
                 };
-                answer(conn, 200, &answer_body).await
+                answer(&conn, 200, &answer_body).await
             })
             .await
         };
@@ -486,15 +486,15 @@ async fn keep_alive_two_requests_on_one_client_connection() {
         let server = async {
             let socket = accept(&listener).await;
             let mut count = 0;
-            let served = serve(socket, Config::default(), async |req, conn| {
+            let served = serve(socket, Config::default(), |req, conn| {
                 count += 1;
-                answer(conn, 200, req.uri().path().as_bytes()).await
+                async move { answer(&conn, 200, req.uri().path().as_bytes()).await }
             })
             .await;
             (served, count)
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             assert!(client.is_reusable());
             for path in ["/first", "/second"] {
                 let req = Request::get(format!("http://{addr}{path}"))
@@ -505,7 +505,7 @@ async fn keep_alive_two_requests_on_one_client_connection() {
                 let res = client.read_response().await.expect("response");
                 assert_eq!(res.status(), StatusCode::OK);
                 assert!(!res.headers().contains_key("connection"));
-                assert_eq!(read_response_body(&mut client).await, path.as_bytes());
+                assert_eq!(read_response_body(&client).await, path.as_bytes());
                 assert!(client.is_reusable(), "reusable after {path}");
             }
             // A third request asks to close: no longer reusable after it.
@@ -517,7 +517,7 @@ async fn keep_alive_two_requests_on_one_client_connection() {
             client.send_end().await.expect("send_end");
             let res = client.read_response().await.expect("response");
             assert_eq!(res.headers()["connection"], "close");
-            assert_eq!(read_response_body(&mut client).await, b"/third");
+            assert_eq!(read_response_body(&client).await, b"/third");
             assert!(!client.is_reusable());
         };
         let ((served, count), ()) = tokio::join!(server, client);
@@ -544,7 +544,7 @@ async fn http10_closes_unless_keep_alive() {
                         conn.send_data("part2".into()).await?;
                         return conn.send_end().await;
                     }
-                    answer(conn, 200, req.uri().path().as_bytes()).await
+                    answer(&conn, 200, req.uri().path().as_bytes()).await
                 })
                 .await;
                 results.push(served);
@@ -607,8 +607,8 @@ async fn client_waits_for_100_continue() {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |req, conn| {
                 assert_eq!(req.headers()["expect"], "100-continue");
-                let body = read_request_body(conn).await?;
-                answer(conn, 200, &[b"got ".as_slice(), &body].concat()).await
+                let body = read_request_body(&conn).await?;
+                answer(&conn, 200, &[b"got ".as_slice(), &body].concat()).await
             })
             .await
         };
@@ -618,7 +618,7 @@ async fn client_waits_for_100_continue() {
             let mut config = Config::default();
             config.timeouts.expect_continue = Some(Duration::from_secs(60));
             let socket = TcpStream::connect(addr).await.expect("connect");
-            let mut client = ClientConnection::with_config(socket, config);
+            let client = ClientConnection::with_config(socket, config);
             let started = Instant::now();
             let req = Request::post(format!("http://{addr}/upload"))
                 .header("expect", "100-continue")
@@ -632,7 +632,7 @@ async fn client_waits_for_100_continue() {
             assert_eq!(first.status(), StatusCode::CONTINUE);
             let last = client.read_response().await.expect("final");
             assert_eq!(last.status(), StatusCode::OK);
-            assert_eq!(read_response_body(&mut client).await, b"got hello");
+            assert_eq!(read_response_body(&client).await, b"got hello");
             assert!(started.elapsed() < Duration::from_secs(3));
             assert!(client.is_reusable());
         };
@@ -650,13 +650,16 @@ async fn server_sends_100_continue_on_first_body_read() {
         let server = async {
             let socket = accept(&listener).await;
             let mut read_now = Some(read_now_rx);
-            serve(socket, Config::default(), async |_req, conn| {
-                // The handler decides when to read: the 100 waits for it.
-                if let Some(rx) = read_now.take() {
-                    rx.await.expect("the client's go-ahead");
+            serve(socket, Config::default(), |_req, conn| {
+                let read_now = read_now.take();
+                async move {
+                    // The handler decides when to read: the 100 waits for it.
+                    if let Some(rx) = read_now {
+                        rx.await.expect("the client's go-ahead");
+                    }
+                    let body = read_request_body(&conn).await?;
+                    answer(&conn, 200, &body).await
                 }
-                let body = read_request_body(conn).await?;
-                answer(conn, 200, &body).await
             })
             .await
         };
@@ -694,7 +697,7 @@ async fn no_100_continue_when_the_handler_does_not_read_the_body() {
         let server = async {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |_req, conn| {
-                answer(conn, 403, b"not wanted").await
+                answer(&conn, 403, b"not wanted").await
             })
             .await
         };
@@ -721,7 +724,7 @@ async fn no_100_continue_when_the_handler_does_not_read_the_body() {
         let server = async {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |_req, conn| {
-                answer(conn, 403, b"not wanted").await
+                answer(&conn, 403, b"not wanted").await
             })
             .await
         };
@@ -729,7 +732,7 @@ async fn no_100_continue_when_the_handler_does_not_read_the_body() {
             let mut config = Config::default();
             config.timeouts.expect_continue = Some(Duration::from_secs(60));
             let socket = TcpStream::connect(addr).await.expect("connect");
-            let mut client = ClientConnection::with_config(socket, config);
+            let client = ClientConnection::with_config(socket, config);
             let req = Request::post(format!("http://{addr}/x"))
                 .header("expect", "100-continue")
                 .header("content-length", 5)
@@ -740,7 +743,7 @@ async fn no_100_continue_when_the_handler_does_not_read_the_body() {
             client.send_end().await.expect("send_end");
             let res = client.read_response().await.expect("final response");
             assert_eq!(res.status(), StatusCode::FORBIDDEN);
-            assert_eq!(read_response_body(&mut client).await, b"not wanted");
+            assert_eq!(read_response_body(&client).await, b"not wanted");
             assert!(!client.is_reusable());
         };
         let (served, ()) = tokio::join!(server, client);
@@ -758,9 +761,9 @@ async fn trailers_both_ways() {
         let server = async {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |_req, conn| {
-                let body = read_request_body(conn).await?;
+                let body = read_request_body(&conn).await?;
                 assert_eq!(body, b"payload");
-                let trailers = conn.trailers().expect("request trailers").clone();
+                let trailers = conn.trailers()?.expect("request trailers");
                 assert_eq!(trailers["x-checksum"], "c0ffee");
                 conn.send_response(response(200).body(()).expect("response"))
                     .await?;
@@ -774,7 +777,7 @@ async fn trailers_both_ways() {
             .await
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::post(format!("http://{addr}/t"))
                 .header("transfer-encoding", "chunked")
                 .header("trailer", "x-checksum")
@@ -792,8 +795,11 @@ async fn trailers_both_ways() {
             client.send_trailers(trailers).await.expect("send_trailers");
             let res = client.read_response().await.expect("response");
             assert_eq!(res.status(), StatusCode::OK);
-            assert_eq!(read_response_body(&mut client).await, b"echo payload");
-            let trailers = client.trailers().expect("response trailers");
+            assert_eq!(read_response_body(&client).await, b"echo payload");
+            let trailers = client
+                .trailers()
+                .expect("a header map")
+                .expect("response trailers");
             assert_eq!(trailers["x-served-by"], "h1");
             assert_eq!(trailers["x-request-checksum"], "c0ffee");
             assert_eq!(trailers.len(), 2);
@@ -807,8 +813,8 @@ async fn trailers_both_ways() {
         let server = async {
             let socket = accept(&listener).await;
             serve(socket, Config::default(), async |_req, conn| {
-                let body = read_request_body(conn).await?;
-                let value = conn.trailers().expect("request trailers")["x-sum"].clone();
+                let body = read_request_body(&conn).await?;
+                let value = conn.trailers()?.expect("request trailers")["x-sum"].clone();
                 conn.send_response(response(200).body(()).expect("response"))
                     .await?;
                 conn.send_data(Bytes::from(body)).await?;
@@ -898,6 +904,59 @@ async fn rejected_requests_get_their_status_then_close() {
     .await;
 }
 
+/// A target the core accepts (its limit raised) but an `http::Uri` cannot
+/// hold (more than 65,534 bytes): the `http` path answers it with 400 and
+/// `connection: close`, as a rejected request; the wire path serves it.
+#[tokio::test]
+async fn a_target_longer_than_http_types_hold() {
+    within(async {
+        let request = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(70_000));
+        let mut config = Config::default();
+        config.limits.request_target = 128 * 1024;
+        config.limits.head_size = 256 * 1024;
+        for wire in [false, true] {
+            let (listener, addr) = bind().await;
+            let server = async {
+                let socket = accept(&listener).await;
+                if wire {
+                    serve_heads(socket, config.clone(), async |head, conn| {
+                        let len = head.target().len().to_string();
+                        conn.send_full(Response::new(()), len.into()).await
+                    })
+                    .await
+                } else {
+                    serve(socket, config.clone(), async |_req, _conn| -> Result<(), Error> {
+                        panic!("the handler must not run")
+                    })
+                    .await
+                }
+            };
+            let client = async {
+                let mut raw = Raw::connect(addr).await;
+                raw.send(request.as_bytes()).await;
+                let head = raw.head().await;
+                if wire {
+                    assert_eq!(head.start, "HTTP/1.1 200 OK");
+                    assert_eq!(raw.take(5).await, b"70001");
+                } else {
+                    assert_eq!(head.start, "HTTP/1.1 400 Bad Request");
+                    assert_eq!(head.get("connection"), Some("close"));
+                    assert!(raw.until_eof().await.is_empty(), "nothing after the error");
+                }
+            };
+            let (served, ()) = tokio::join!(server, client);
+            if wire {
+                assert!(served.is_ok(), "{served:?}");
+            } else {
+                let err = served.expect_err("refused");
+                let got = err.protocol().and_then(|e| e.status());
+                assert_eq!(got, Some(StatusCode::BAD_REQUEST), "{err}");
+            }
+        }
+    })
+    .await;
+}
+
 // ---- switching protocols -------------------------------------------------------
 
 #[tokio::test]
@@ -907,18 +966,19 @@ async fn server_upgrade_hands_over_the_bytes_after_the_request() {
         let server = async {
             let socket = accept(&listener).await;
             let served = serve(socket, Config::default(), async |req, conn| {
-                assert!(conn.connection().is_switch_proposed());
+                assert!(conn.is_switch_proposed());
                 assert_eq!(req.headers()["upgrade"], "foo");
                 let res = response(101)
                     .header("upgrade", "foo")
                     .header("connection", "upgrade")
                     .body(())
                     .expect("101");
-                conn.send_response(res).await
+                conn.send_response(res).await?;
+                Ok::<_, Error>(req)
             })
             .await
             .expect("serve");
-            let Served::Upgraded { request, parts } = served else {
+            let Served::Upgraded { value: request, parts } = served else {
                 panic!("expected an upgrade, got {served:?}");
             };
             assert_eq!(request.uri().path(), "/chat");
@@ -970,7 +1030,7 @@ async fn client_upgrade_hands_over_the_bytes_after_the_101() {
             assert!(raw.until_eof().await.is_empty());
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::get(format!("http://{addr}/up"))
                 .header("connection", "upgrade")
                 .header("upgrade", "foo")
@@ -1003,7 +1063,7 @@ async fn upgrade_with_a_body_switches_after_the_body() {
         let server = async {
             let socket = accept(&listener).await;
             let served = serve(socket, Config::default(), async |_req, conn| {
-                assert_eq!(read_request_body(conn).await?, b"hello");
+                assert_eq!(read_request_body(&conn).await?, b"hello");
                 // RFC 9110 section 7.8: Upgrade goes with its connection option.
                 let res = response(101)
                     .header("upgrade", "foo")
@@ -1085,11 +1145,16 @@ async fn connect_tunnel_echoes_raw_bytes() {
             let served = serve(socket, Config::default(), async |req, conn| {
                 assert_eq!(req.method(), Method::CONNECT);
                 assert_eq!(req.uri().authority().map(|a| a.as_str()), Some("example.com:443"));
-                conn.send_response(response(200).body(()).expect("200")).await
+                conn.send_response(response(200).body(()).expect("200")).await?;
+                Ok::<_, Error>(req)
             })
             .await
             .expect("serve");
-            let Served::Upgraded { request, parts } = served else {
+            let Served::Upgraded {
+                value: request,
+                parts,
+            } = served
+            else {
                 panic!("expected a tunnel, got {served:?}");
             };
             assert_eq!(request.method(), Method::CONNECT);
@@ -1099,7 +1164,7 @@ async fn connect_tunnel_echoes_raw_bytes() {
             copied
         };
         let client = async {
-            let mut client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let client = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
             let req = Request::connect("example.com:443").body(()).expect("request");
             client.send_request(req).await.expect("send_request");
             client.send_end().await.expect("send_end");
@@ -1133,8 +1198,8 @@ async fn connect_tunnel_echoes_raw_bytes() {
 
 // ---- deadlines and shutdown ----------------------------------------------------
 
-async fn hello(_req: &Request<()>, conn: &mut Conn) -> Result<(), Error> {
-    answer(conn, 200, b"hello").await
+async fn hello(_req: Request<()>, conn: Conn) -> Result<(), Error> {
+    answer(&conn, 200, b"hello").await
 }
 
 #[tokio::test]
@@ -1157,14 +1222,14 @@ async fn head_read_timeout_closes_a_slow_connection_only() {
             slow.send(b"GET / HTTP/1.1\r\nHost: a\r\n").await;
             let fast = async {
                 let socket = TcpStream::connect(addr).await.expect("connect");
-                let mut client = ClientConnection::new(socket);
+                let client = ClientConnection::new(socket);
                 for _ in 0..3 {
                     let req = Request::get(format!("http://{addr}/")).body(()).expect("request");
                     client.send_request(req).await.expect("send_request");
                     client.send_end().await.expect("send_end");
                     let res = client.read_response().await.expect("response");
                     assert_eq!(res.status(), StatusCode::OK);
-                    assert_eq!(read_response_body(&mut client).await, b"hello");
+                    assert_eq!(read_response_body(&client).await, b"hello");
                     tokio::time::sleep(Duration::from_millis(60)).await;
                 }
                 started.elapsed()
@@ -1214,21 +1279,24 @@ async fn graceful_shutdown_finishes_the_response_in_flight() {
             let shutdown = async {
                 let _ = shutdown_rx.await;
             };
-            let served = serve_with_shutdown(socket, Config::default(), shutdown, async |_req, conn| {
+            let served = serve_with_shutdown(socket, Config::default(), shutdown, |_req, conn| {
                 calls += 1;
-                let res = response(200)
-                    .header("content-length", 11)
-                    .body(())
-                    .expect("response");
-                conn.send_response(res).await?;
-                conn.send_data("first".into()).await?;
-                conn.flush().await?;
-                if let (Some(tx), Some(rx)) = (in_flight.take(), go.take()) {
-                    let _ = tx.send(());
-                    let _ = rx.await;
+                let signals = (in_flight.take(), go.take());
+                async move {
+                    let res = response(200)
+                        .header("content-length", 11)
+                        .body(())
+                        .expect("response");
+                    conn.send_response(res).await?;
+                    conn.send_data("first".into()).await?;
+                    conn.flush().await?;
+                    if let (Some(tx), Some(rx)) = signals {
+                        let _ = tx.send(());
+                        let _ = rx.await;
+                    }
+                    conn.send_data("second".into()).await?;
+                    conn.send_end().await
                 }
-                conn.send_data("second".into()).await?;
-                conn.send_end().await
             })
             .await;
             (served, calls)
@@ -1300,7 +1368,7 @@ async fn keep_alive_deadline_moves_with_each_request() {
             let mut config = Config::default();
             config.timeouts.keep_alive = Some(keep_alive);
             serve(socket, config, async |req, conn| {
-                answer(conn, 200, req.uri().path().as_bytes()).await
+                answer(&conn, 200, req.uri().path().as_bytes()).await
             })
             .await
         };

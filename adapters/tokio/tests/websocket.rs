@@ -31,9 +31,10 @@ async fn bind() -> (TcpListener, SocketAddr) {
     (listener, addr)
 }
 
-/// The server half of the RFC 6455 opening handshake, answered through h1.
-async fn handshake(req: &Request<()>, conn: &mut ServerConnection<TcpStream>) -> Result<(), Error> {
-    assert!(conn.connection().is_switch_proposed());
+/// The server half of the RFC 6455 opening handshake, answered through h1;
+/// the request is handed back with the socket.
+async fn handshake(req: Request<()>, conn: ServerConnection<TcpStream>) -> Result<Request<()>, Error> {
+    assert!(conn.is_switch_proposed());
     let upgrade = req.headers().get("upgrade").expect("upgrade field");
     assert!(upgrade.as_bytes().eq_ignore_ascii_case(b"websocket"));
     assert_eq!(req.headers()["sec-websocket-version"], "13");
@@ -45,7 +46,8 @@ async fn handshake(req: &Request<()>, conn: &mut ServerConnection<TcpStream>) ->
         .header("sec-websocket-accept", derive_accept_key(key.as_bytes()))
         .body(())
         .expect("101");
-    conn.send_response(res).await
+    conn.send_response(res).await?;
+    Ok(req)
 }
 
 /// An h1-tokio server: the handshake via `serve`, then a tungstenite echo
@@ -53,7 +55,11 @@ async fn handshake(req: &Request<()>, conn: &mut ServerConnection<TcpStream>) ->
 async fn h1_websocket_server(listener: &TcpListener) -> usize {
     let (socket, _) = listener.accept().await.expect("accept");
     let served = serve(socket, Config::default(), handshake).await.expect("serve");
-    let Served::Upgraded { request, parts } = served else {
+    let Served::Upgraded {
+        value: request,
+        parts,
+    } = served
+    else {
         panic!("expected an upgrade, got {served:?}");
     };
     assert_eq!(request.uri().path(), "/ws");
@@ -204,7 +210,7 @@ async fn h1_client_handshake_then_tungstenite_server() {
         };
         let client = async {
             let socket = TcpStream::connect(addr).await.expect("connect");
-            let mut client = ClientConnection::new(socket);
+            let client = ClientConnection::new(socket);
             let key = generate_key();
             let req = Request::get(format!("http://{addr}/chat"))
                 .header("connection", "upgrade")

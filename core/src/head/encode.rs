@@ -72,7 +72,7 @@ pub(crate) fn hex(mut n: u64, buf: &mut [u8; 16]) -> &[u8] {
 pub(crate) fn request_line(dst: &mut BytesMut, method: &[u8], target: &[u8], rest: &[u8], http10: bool) {
     dst.reserve(method.len() + target.len() + rest.len() + 12);
     dst.extend_from_slice(method);
-    dst.extend_from_slice(&[b' ']);
+    dst.extend_from_slice(b" ");
     dst.extend_from_slice(target);
     dst.extend_from_slice(rest);
     dst.extend_from_slice(if http10 {
@@ -87,7 +87,7 @@ pub(crate) fn status_line(dst: &mut BytesMut, status: StatusCode, reason: &[u8])
     dst.reserve(15 + reason.len());
     dst.extend_from_slice(b"HTTP/1.1 ");
     dst.extend_from_slice(status.as_str().as_bytes());
-    dst.extend_from_slice(&[b' ']);
+    dst.extend_from_slice(b" ");
     dst.extend_from_slice(reason);
     dst.extend_from_slice(b"\r\n");
 }

@@ -43,7 +43,7 @@ impl RequestHead {
         let (method, target) = (method.as_str().as_bytes(), target.as_ref());
         let mut line = BytesMut::with_capacity(method.len() + target.len() + 1);
         line.extend_from_slice(method);
-        line.extend_from_slice(&[b' ']);
+        line.extend_from_slice(b" ");
         line.extend_from_slice(target);
         let len = line.len();
         RequestHead {

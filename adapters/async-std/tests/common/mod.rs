@@ -26,6 +26,10 @@ pub trait Net {
     /// Half-closes the write side (sends FIN). Needed apart from `close`:
     /// async-std's `close` only flushes.
     fn shutdown_write(stream: &Self::Stream);
+    /// Runs `task` on the runtime's own threads (a second task).
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
 }
 
 /// async-std's sockets.
@@ -54,6 +58,12 @@ impl Net for AsyncStd {
     fn shutdown_write(stream: &Self::Stream) {
         stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
     }
+
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        async_std::task::spawn(task)
+    }
 }
 
 /// smol's sockets (`async-net`).
@@ -79,6 +89,12 @@ impl Net for Smol {
 
     fn shutdown_write(stream: &Self::Stream) {
         stream.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    }
+
+    fn spawn<T: Send + 'static>(
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        smol::spawn(task)
     }
 }
 
@@ -179,10 +195,10 @@ macro_rules! both {
 
 /// A handler that answers each request with its own body: Content-Length
 /// framed when the request was, chunked (with the request's trailers)
-/// otherwise. Reads the body through [`ServerConnection::body_reader`].
+/// otherwise. Reads the body through [`ServerConnection::body_receiver`].
 pub async fn echo_body<IO>(
-    req: &h1::http::Request<()>,
-    conn: &mut h1_async_std::ServerConnection<IO>,
+    req: h1::http::Request<()>,
+    conn: h1_async_std::ServerConnection<IO>,
 ) -> Result<(), h1_async_std::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,
@@ -190,7 +206,7 @@ where
     use h1::http::{header, Response};
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
     let mut body = Vec::new();
-    conn.body_reader().read_to_end(&mut body).await?;
+    conn.body_receiver().read_to_end(&mut body).await?;
     let mut res = Response::builder();
     res = if chunked {
         res.header(header::TRANSFER_ENCODING, "chunked")
@@ -201,7 +217,7 @@ where
     if !body.is_empty() {
         conn.send_data(body.into()).await?;
     }
-    match conn.trailers().cloned() {
+    match conn.trailers()? {
         Some(trailers) => conn.send_trailers(trailers).await,
         None => conn.send_end().await,
     }
@@ -209,8 +225,8 @@ where
 
 /// A handler that answers with the request's path as a Content-Length body.
 pub async fn path_body<IO>(
-    req: &h1::http::Request<()>,
-    conn: &mut h1_async_std::ServerConnection<IO>,
+    req: h1::http::Request<()>,
+    conn: h1_async_std::ServerConnection<IO>,
 ) -> Result<(), h1_async_std::Error>
 where
     IO: AsyncRead + AsyncWrite + Unpin,

@@ -1,9 +1,13 @@
-//! The `demo` and `echo` examples against a real peer: the `curl` binary.
-//! Skipped, with a notice, when `curl` is not on PATH.
+//! Running the h1-tokio examples as child processes against real peers:
+//! the `curl` binary and Python's `websockets` package. Both are required:
+//! a test that needs one fails when it is missing (`.ci/run` installs
+//! them).
 //!
-//! The examples run as child processes on `127.0.0.1:0`; their first
-//! stdout line says where they listen, the following lines are the demo's
-//! request log. Children are killed when a test ends, however it ends.
+//! The examples run on `127.0.0.1:0`; their first stdout line says where
+//! they listen, the following lines are their request logs. Children are
+//! killed when a test ends, however it ends.
+
+#![allow(dead_code)] // each test file uses part of it
 
 use std::future::Future;
 use std::io::BufRead;
@@ -15,25 +19,54 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-const LIMIT: Duration = Duration::from_secs(15);
+/// Upper bound for a test.
+pub const LIMIT: Duration = Duration::from_secs(60);
 /// How long curl may take for one transfer.
-const CURL_MAX_TIME: &str = "5";
+const CURL_MAX_TIME: &str = "10";
 
-async fn within<F: Future>(test: F) -> F::Output {
+pub async fn within<F: Future>(test: F) -> F::Output {
     timeout(LIMIT, test).await.expect("test timed out")
 }
 
-fn curl_available() -> bool {
+/// Fails the test unless `curl` runs.
+pub fn require_curl() {
     let found = Command::new("curl")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("notice: `curl` is not on PATH; skipping this test");
-    }
-    found
+    assert!(found, "this test needs `curl` on PATH (.ci/run installs it)");
+}
+
+/// Fails the test unless `python3` runs with the `websockets` package.
+pub fn require_python_websockets() {
+    let found = Command::new("python3")
+        .args(["-c", "import websockets"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "this test needs python3 with the `websockets` package (.ci/run installs it: pip install websockets)"
+    );
+}
+
+/// Runs a Python script (bounded by the test's time limit); its output.
+pub async fn python(script: &str, args: Vec<String>) -> Output {
+    let script = script.to_string();
+    tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg("-c")
+            .arg(script)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run python3")
+    })
+    .await
+    .expect("python thread")
 }
 
 // ---- the example binaries ------------------------------------------------------
@@ -100,7 +133,7 @@ fn newest_source() -> SystemTime {
     }
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut newest = SystemTime::UNIX_EPOCH;
-    for dir in ["src", "examples", "../common", "../../core/src"] {
+    for dir in ["src", "examples", "../driver/src", "../../core/src"] {
         walk(&crate_dir.join(dir), &mut newest, 0);
     }
     newest
@@ -140,9 +173,9 @@ fn find_example(examples: &Path, name: &str) -> Option<PathBuf> {
 }
 
 /// A running example: killed and reaped on drop.
-struct Server {
+pub struct Server {
     child: Child,
-    addr: String,
+    pub addr: String,
     lines: mpsc::UnboundedReceiver<String>,
 }
 
@@ -155,10 +188,17 @@ impl Drop for Server {
 
 impl Server {
     /// Starts example `name` on a free port and waits for its address.
-    async fn start(name: &str) -> Server {
+    pub async fn start(name: &str) -> Server {
+        Server::start_with(name, &[]).await
+    }
+
+    /// Starts example `name` with `args` on a free port and waits for its
+    /// address.
+    pub async fn start_with(name: &str, args: &[&str]) -> Server {
         let path = example(name);
         let mut child = Command::new(&path)
             .args(["--addr", "127.0.0.1:0"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -189,7 +229,7 @@ impl Server {
         server
     }
 
-    async fn next_line(&mut self) -> String {
+    pub async fn next_line(&mut self) -> String {
         timeout(Duration::from_secs(5), self.lines.recv())
             .await
             .expect("a line from the server in time")
@@ -197,7 +237,7 @@ impl Server {
     }
 
     /// The next log line containing `needle`.
-    async fn log_line(&mut self, needle: &str) -> String {
+    pub async fn log_line(&mut self, needle: &str) -> String {
         for _ in 0..100 {
             let line = self.next_line().await;
             if line.contains(needle) {
@@ -209,7 +249,7 @@ impl Server {
 }
 
 /// Runs curl (bounded by `--max-time`) with `args`.
-async fn curl(args: Vec<String>) -> Output {
+pub async fn curl(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new("curl")
             .args(["-sS", "--max-time", CURL_MAX_TIME])
@@ -223,17 +263,17 @@ async fn curl(args: Vec<String>) -> Output {
 }
 
 /// A file of test bytes (every byte value), removed on drop.
-struct TempFile(PathBuf);
+pub struct TempFile(PathBuf);
 
 impl TempFile {
-    fn new(name: &str, len: usize) -> (TempFile, Vec<u8>) {
+    pub fn new(name: &str, len: usize) -> (TempFile, Vec<u8>) {
         let bytes: Vec<u8> = (0..len).map(|i| ((i * 7 + i / 256) % 256) as u8).collect();
         let path = std::env::temp_dir().join(format!("h1-tokio-curl-{}-{name}", std::process::id()));
         std::fs::write(&path, &bytes).expect("write the upload file");
         (TempFile(path), bytes)
     }
 
-    fn arg(&self) -> String {
+    pub fn arg(&self) -> String {
         format!("@{}", self.0.display())
     }
 }
@@ -246,7 +286,7 @@ impl Drop for TempFile {
 
 /// Splits curl's `-D -` output: the final response head (after any 1xx)
 /// and the body.
-fn split_response(out: &[u8]) -> (String, Vec<u8>) {
+pub fn split_response(out: &[u8]) -> (String, Vec<u8>) {
     let mut rest = out;
     for _ in 0..10 {
         let at = rest
@@ -262,166 +302,9 @@ fn split_response(out: &[u8]) -> (String, Vec<u8>) {
     panic!("too many interim responses");
 }
 
-fn has_field(head: &str, name: &str, value: &str) -> bool {
+pub fn has_field(head: &str, name: &str, value: &str) -> bool {
     head.split("\r\n").any(|line| {
         line.split_once(':')
             .is_some_and(|(n, v)| n.eq_ignore_ascii_case(name) && v.trim().eq_ignore_ascii_case(value))
     })
-}
-
-// ---- tests -----------------------------------------------------------------------
-
-#[tokio::test]
-async fn demo_answers_curl() {
-    if !curl_available() {
-        return;
-    }
-    within(async {
-        let mut demo = Server::start("demo").await;
-        let addr = demo.addr.clone();
-        let out = curl(vec!["-D".into(), "-".into(), format!("http://{addr}/")]).await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let (head, body) = split_response(&out.stdout);
-        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-        assert!(
-            has_field(&head, "content-type", "text/plain; charset=utf-8"),
-            "{head}"
-        );
-        assert!(
-            has_field(&head, "content-length", &body.len().to_string()),
-            "{head}"
-        );
-        let text = String::from_utf8(body).expect("UTF-8 help text");
-        assert!(text.starts_with("h1 demo: an HTTP/1.1 server"), "{text}");
-        assert!(text.contains(&format!("curl http://{addr}/\n")), "{text}");
-        let line = demo.log_line("GET / ").await;
-        assert!(line.ends_with("GET / -> 200"), "{line}");
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn chunked_upload_is_echoed_by_the_demo() {
-    if !curl_available() {
-        return;
-    }
-    within(async {
-        let demo = Server::start("demo").await;
-        let (file, bytes) = TempFile::new("demo-upload.bin", 300_000);
-        let out = curl(vec![
-            "-D".into(),
-            "-".into(),
-            "-H".into(),
-            "transfer-encoding: chunked".into(),
-            "-H".into(),
-            "content-type: application/x-test".into(),
-            "--data-binary".into(),
-            file.arg(),
-            format!("http://{}/echo", demo.addr),
-        ])
-        .await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let (head, body) = split_response(&out.stdout);
-        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-        // Streamed back: no length known up front.
-        assert!(has_field(&head, "transfer-encoding", "chunked"), "{head}");
-        assert!(has_field(&head, "content-type", "application/x-test"), "{head}");
-        assert_eq!(body.len(), bytes.len());
-        assert!(body == bytes, "the body came back changed");
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn chunked_upload_is_described_by_the_echo_server() {
-    if !curl_available() {
-        return;
-    }
-    within(async {
-        let echo = Server::start("echo").await;
-        let (file, bytes) = TempFile::new("echo-upload.bin", 100_000);
-        let out = curl(vec![
-            "-H".into(),
-            "transfer-encoding: chunked".into(),
-            "--data-binary".into(),
-            file.arg(),
-            format!("http://{}/upload?x=1", echo.addr),
-        ])
-        .await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON body");
-        assert_eq!(json["method"], "POST");
-        assert_eq!(json["target"], "/upload?x=1");
-        assert_eq!(json["version"], "HTTP/1.1");
-        // Bytes are latin-1 characters.
-        let body: Vec<u8> = json["body"]
-            .as_str()
-            .expect("body string")
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).expect("a latin-1 character"))
-            .collect();
-        assert_eq!(body.len(), bytes.len());
-        assert!(body == bytes, "the echoed body differs from the file");
-        let headers = json["headers"].as_array().expect("headers list");
-        let pair = |name: &str| {
-            headers
-                .iter()
-                .filter(|h| h[0] == name)
-                .map(|h| h[1].as_str().expect("value").to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(pair("transfer-encoding"), ["chunked"]);
-        assert!(pair("content-length").is_empty());
-        assert_eq!(pair("host"), [echo.addr.as_str()]);
-        // The same lines as received: in order, names in curl's case.
-        let fields = json["fields"].as_array().expect("fields list");
-        assert_eq!(fields.len(), headers.len());
-        assert_eq!(fields[0], serde_json::json!(["Host", echo.addr]));
-        assert!(
-            fields.contains(&serde_json::json!(["transfer-encoding", "chunked"])),
-            "{fields:?}"
-        );
-        assert_eq!(json["trailers"], serde_json::json!([]));
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn curl_through_the_demo_connect_tunnel() {
-    if !curl_available() {
-        return;
-    }
-    within(async {
-        let mut demo = Server::start("demo").await;
-        let addr = demo.addr.clone();
-
-        // Through the tunnel to the demo itself.
-        let proxy = format!("http://{addr}");
-        let out = curl(vec![
-            "-p".into(),
-            "-x".into(),
-            proxy.clone(),
-            format!("http://{addr}/"),
-        ])
-        .await;
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8(out.stdout).expect("UTF-8 help text");
-        assert!(text.starts_with("h1 demo: an HTTP/1.1 server"), "{text}");
-        let line = demo.log_line(&format!("CONNECT {addr} ")).await;
-        assert!(line.ends_with(&format!("CONNECT {addr} -> 200")), "{line}");
-
-        // A target nothing listens on: 502 from the proxy, which curl reports.
-        let dead = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr")
-        };
-        let out = curl(vec!["-p".into(), "-x".into(), proxy, format!("http://{dead}/")]).await;
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("502"), "{stderr}");
-        assert!(out.stdout.is_empty());
-        let line = demo.log_line(&format!("CONNECT {dead} ")).await;
-        assert!(line.ends_with("-> 502"), "{line}");
-    })
-    .await;
 }
