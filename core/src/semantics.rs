@@ -483,6 +483,27 @@ pub(crate) fn requested_upgrade<'a>(
     Governing::of(lines).upgrade_proposal(http10)
 }
 
+/// Whether a field may go in a trailer section: not one of framing,
+/// routing or connection control, which must be known before the content
+/// (RFC 9110 section 6.5.1).
+pub(crate) fn is_trailer_field(name: &[u8]) -> bool {
+    const NOT_IN_TRAILERS: [&str; 10] = [
+        "content-length",
+        "transfer-encoding",
+        "trailer",
+        "host",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "upgrade",
+        "expect",
+    ];
+    !NOT_IN_TRAILERS
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+}
+
 /// The hop-by-hop fields of one message (RFC 9110 section 7.6.1): the
 /// Connection field, every field it names, and the fields that only
 /// make sense on one connection.

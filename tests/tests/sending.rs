@@ -1609,3 +1609,25 @@ fn responses_with_upgrade_carry_the_connection_option() {
     ))
     .expect("advertised with its option");
 }
+
+/// Received trailers forwarded by a proxy keep what a trailer section may
+/// carry; `send_trailers` then takes them.
+#[test]
+fn trailer_fields_a_proxy_can_forward() {
+    let mut lines = h1::FieldLines::new();
+    for (n, v) in [
+        ("X-Sum", "1"),
+        ("Content-Length", "5"),
+        ("host", "a"),
+        ("x-trace", "t"),
+        ("TE", "trailers"),
+    ] {
+        lines.append(n, v).expect("valid");
+    }
+    assert_eq!(lines.remove_non_trailer_fields(), 3);
+    let kept: Vec<_> = lines.iter().map(|f| f.name().to_vec()).collect();
+    assert_eq!(kept, [b"X-Sum".to_vec(), b"x-trace".to_vec()]);
+    let mut conn = server_with(GET11);
+    conn.send_response(response(200, &[])).expect("chunked head");
+    conn.send_trailers(lines).expect("what is left goes");
+}

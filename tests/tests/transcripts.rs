@@ -421,3 +421,59 @@ fn nothing_of_the_body_is_read_after_a_closing_response() {
     assert_eq!(server.buffered_len(), 0);
     assert!(server.is_close_wanted());
 }
+
+/// What a driver asks of the connection around a graceful shutdown and an
+/// early closing answer.
+#[test]
+fn close_after_exchange_and_a_peer_cut_off() {
+    // Between exchanges: the connection wants to close at once.
+    let mut p = Pair::new();
+    p.send_request(
+        Request::get("/a").header("host", "x").body(()).expect("valid"),
+        b"",
+    )
+    .expect("send");
+    assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
+    p.send_response(ok(0), b"").expect("answer");
+    p.server.close_after_exchange();
+    assert_eq!(p.server.close_reason(), Some(CloseReason::Shutdown));
+    assert!(p.server.is_close_wanted());
+
+    // During one: the answer says so, and the connection closes after it.
+    let mut p = Pair::new();
+    p.send_request(
+        Request::get("/a").header("host", "x").body(()).expect("valid"),
+        b"",
+    )
+    .expect("send");
+    assert_eq!(kinds(&p.to_server()), ["request", "end", "paused"]);
+    p.server.close_after_exchange();
+    assert!(!p.server.is_close_wanted(), "the request is still answered");
+    p.send_response(ok(0), b"").expect("answer");
+    let wire = String::from_utf8(take_output(&mut p.server)).expect("ascii");
+    assert!(wire.contains("connection: close\r\n"), "{wire}");
+    assert!(p.server.is_close_wanted());
+    assert!(!p.server.is_peer_cut_off(), "the request was read whole");
+
+    // An answer that closes before the body it did not read.
+    let mut p = Pair::new();
+    let req = Request::post("/up")
+        .header("host", "x")
+        .header("content-length", "10")
+        .body(())
+        .expect("valid");
+    p.client.send_request(req).expect("head");
+    p.client.send_data("01234".into()).expect("half");
+    assert_eq!(kinds(&p.to_server()), ["request", "data"]);
+    let refuse = Response::builder()
+        .status(StatusCode::PAYLOAD_TOO_LARGE)
+        .header("connection", "close")
+        .header("content-length", "0")
+        .body(())
+        .expect("valid");
+    p.send_response(refuse, b"").expect("413");
+    assert!(p.server.is_peer_cut_off(), "the client may still be sending");
+    let head = h1::ResponseHead::new(StatusCode::CREATED);
+    assert_eq!(h1::OutgoingResponse::status(&head), StatusCode::CREATED);
+    assert_eq!(h1::OutgoingResponse::status(&ok(0)), StatusCode::OK);
+}

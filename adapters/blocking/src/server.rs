@@ -112,7 +112,7 @@ impl<IO: Socket> ServerConnection<IO> {
     /// a graceful shutdown). A 101 (to an upgrade request) or a 2xx to
     /// CONNECT switches protocols once the rest of the request body has
     /// been read (and dropped): follow it with [`into_parts`](Self::into_parts).
-    pub fn send_response(&self, res: impl OutgoingResponse + 'static) -> Result<(), Error> {
+    pub fn send_response(&self, res: impl OutgoingResponse) -> Result<(), Error> {
         let mut res = Some(res);
         if self.shared.run(None, |s| s.poll_send_response(&mut res))? {
             self.flush()?;
@@ -122,7 +122,7 @@ impl<IO: Socket> ServerConnection<IO> {
 
     /// Sends a whole final response: its head, `body`, and the end, as
     /// [`Connection::send_full_response`] does.
-    pub fn send_full(&self, res: impl OutgoingResponse + 'static, body: Bytes) -> Result<(), Error> {
+    pub fn send_full(&self, res: impl OutgoingResponse, body: Bytes) -> Result<(), Error> {
         let mut full = Some((res, body));
         if self.shared.run(None, |s| s.poll_send_full(&mut full))? {
             self.flush()?;

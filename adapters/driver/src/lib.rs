@@ -121,7 +121,6 @@ mod client;
 pub mod echo;
 mod error;
 mod io;
-mod outgoing;
 mod parts;
 mod rt;
 mod serve;

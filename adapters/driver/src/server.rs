@@ -127,7 +127,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// 101 (to an upgrade request) or a 2xx to CONNECT switches protocols,
     /// once the rest of the request body has been read (and dropped):
     /// follow it with [`into_parts`](Self::into_parts).
-    pub async fn send_response(&self, res: impl OutgoingResponse + 'static) -> Result<(), Error> {
+    pub async fn send_response(&self, res: impl OutgoingResponse) -> Result<(), Error> {
         let mut res = Some(res);
         if self.shared.wait(|s| s.poll_send_response(&mut res)).await? {
             self.flush().await?;
@@ -140,7 +140,7 @@ impl<IO: Unpin, Rt: Transport<IO>> ServerConnection<IO, Rt> {
     /// written for the body unless `res` frames it; to HEAD the length is
     /// announced and no body sent). Use [`send_response`](Self::send_response)
     /// for 1xx and for streamed bodies.
-    pub async fn send_full(&self, res: impl OutgoingResponse + 'static, body: Bytes) -> Result<(), Error> {
+    pub async fn send_full(&self, res: impl OutgoingResponse, body: Bytes) -> Result<(), Error> {
         let mut full = Some((res, body));
         if self.shared.wait(|s| s.poll_send_full(&mut full)).await? {
             self.flush().await?;

@@ -25,7 +25,6 @@ use h1::{
 
 use crate::bounds::{DRAIN_LIMIT, HIGH_WATER, LINGER, READ_AHEAD};
 use crate::error::{Deadline, Error};
-use crate::outgoing;
 use crate::Parts;
 
 /// What the IO loop should read now.
@@ -122,11 +121,6 @@ pub struct Session {
 
     /// Number of the current incoming message (final heads received).
     incoming: u64,
-    /// The peer's current message began and has not ended, as far as the
-    /// events taken from the core tell: the peer may still be sending. (The
-    /// core stops reading a body that a response closing the connection
-    /// made moot, and its state then says the peer is done.)
-    peer_sending: bool,
     /// The current incoming message's body has not been consumed to its end.
     body_open: bool,
     trailers: Option<FieldLines>,
@@ -185,7 +179,6 @@ impl Session {
             recv_failed: None,
             send_failed: None,
             incoming: 0,
-            peer_sending: false,
             body_open: false,
             trailers: None,
             leftover: None,
@@ -249,12 +242,7 @@ impl Session {
             changed = true;
             match &event {
                 Event::Data(data) => self.inbox_data += data.len(),
-                Event::Request(_) => self.peer_sending = true,
-                Event::Response(_) => {
-                    self.peer_sending = true;
-                    self.final_response_arrived();
-                }
-                Event::End | Event::Upgrade { .. } => self.peer_sending = false,
+                Event::Response(_) => self.final_response_arrived(),
                 Event::Finished => {
                     // Kept as a flag, not queued: consumers look at it once
                     // the events before it are consumed.
@@ -262,10 +250,7 @@ impl Session {
                     self.pump_done = true;
                     break;
                 }
-                Event::Closed => {
-                    self.peer_sending = false;
-                    self.pump_done = true;
-                }
+                Event::Closed => self.pump_done = true,
                 _ => {}
             }
             self.inbox.push_back(Inbound::Event(event));
@@ -563,7 +548,7 @@ impl Session {
         if self.close != Close::Open {
             return;
         }
-        let linger = self.peer_sending
+        let linger = self.conn.is_peer_cut_off()
             || matches!(self.conn.their_state(), State::SendBody | State::Error)
             || self.conn.close_reason() == Some(CloseReason::UnsentBody);
         self.close = Close::Closing { linger };
@@ -590,6 +575,7 @@ impl Session {
     /// `connection: close`, and a server waiting for a request closes.
     pub fn set_shutting_down(&mut self) {
         self.shutting_down = true;
+        self.conn.close_after_exchange();
     }
 
     /// Whether graceful shutdown was asked for.
@@ -963,11 +949,11 @@ impl Session {
     /// `ServerConnection::send_response`), taking it, once it may be sent
     /// (a switch reads and drops the rest of the request body first).
     /// Returns whether it should be written at once (a 1xx).
-    pub fn poll_send_response<R: OutgoingResponse + 'static>(
+    pub fn poll_send_response<R: OutgoingResponse>(
         &mut self,
         res: &mut Option<R>,
     ) -> Poll<Result<bool, Error>> {
-        let Some(status) = res.as_ref().map(outgoing::status) else {
+        let Some(status) = res.as_ref().map(OutgoingResponse::status) else {
             return Poll::Ready(Err(self.taken("send_response")));
         };
         ready!(self.poll_ready_to_respond(status))?;
@@ -981,11 +967,11 @@ impl Session {
     /// `ServerConnection::send_full`), taking it, once it may be sent.
     /// Returns whether it should be written at once
     /// ([`is_flush_due_after_end`](Self::is_flush_due_after_end)).
-    pub fn poll_send_full<R: OutgoingResponse + 'static>(
+    pub fn poll_send_full<R: OutgoingResponse>(
         &mut self,
         full: &mut Option<(R, Bytes)>,
     ) -> Poll<Result<bool, Error>> {
-        let Some(status) = full.as_ref().map(|(res, _)| outgoing::status(res)) else {
+        let Some(status) = full.as_ref().map(|(res, _)| res.status()) else {
             return Poll::Ready(Err(self.taken("send_full")));
         };
         ready!(self.poll_ready_to_respond(status))?;
@@ -1005,13 +991,12 @@ impl Session {
         .into()
     }
 
-    fn send_response<R: OutgoingResponse + 'static>(&mut self, mut res: R) -> Result<bool, Error> {
+    fn send_response<R: OutgoingResponse>(&mut self, res: R) -> Result<bool, Error> {
         self.check_send(None)?;
-        let status = outgoing::status(&res);
+        let status = res.status();
         let informational = status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS;
         if !informational {
             self.set_time();
-            self.closing_field(status, &mut res)?;
         }
         self.conn.send_response(res)?;
         self.stirred = true;
@@ -1022,26 +1007,13 @@ impl Session {
         Ok(informational)
     }
 
-    fn send_full<R: OutgoingResponse + 'static>(&mut self, mut res: R, body: Bytes) -> Result<(), Error> {
+    fn send_full<R: OutgoingResponse>(&mut self, res: R, body: Bytes) -> Result<(), Error> {
         self.check_send(None)?;
         self.set_time();
-        self.closing_field(outgoing::status(&res), &mut res)?;
         self.conn.send_full_response(res, body)?;
         self.stirred = true;
         self.outgoing += 1;
         self.answered = self.incoming;
-        Ok(())
-    }
-
-    /// While shutting down, a final response says the connection closes.
-    fn closing_field<R: OutgoingResponse + 'static>(
-        &self,
-        status: StatusCode,
-        res: &mut R,
-    ) -> Result<(), Error> {
-        if self.shutting_down && !self.is_switch(status) {
-            outgoing::add_close(res)?;
-        }
         Ok(())
     }
 

@@ -306,10 +306,7 @@ async fn send_body(conn: &ServerConnection<TcpStream>, up: &Upstream) -> Result<
         }
     }
     match conn.trailer_fields() {
-        Some(trailers) => match up.send_trailers(forwarded_trailers(trailers)).await {
-            Err(e) if is_refused_trailer(&e) => up.send_end().await,
-            sent => sent,
-        },
+        Some(trailers) => up.send_trailers(forwarded_trailers(trailers)).await,
         None => up.send_end().await,
     }
 }
@@ -373,10 +370,7 @@ async fn answer(
     }
     match up.trailer_fields() {
         Some(trailers) if chunked && conn.inspect(|c| c.our_state() == h1::State::SendBody) => {
-            match conn.send_trailers(forwarded_trailers(trailers)).await {
-                Err(e) if is_refused_trailer(&e) => conn.send_end().await?,
-                sent => sent?,
-            }
+            conn.send_trailers(forwarded_trailers(trailers)).await?
         }
         _ => conn.send_end().await?,
     }
@@ -448,16 +442,12 @@ fn kept_lines(fields: &FieldLines, keep: impl Fn(&[u8]) -> bool) -> Vec<(Vec<u8>
         .collect()
 }
 
-/// A trailer section forwarded to the next hop: hop-by-hop fields removed.
+/// A trailer section forwarded to the next hop: hop-by-hop fields removed,
+/// and those a trailer section may not carry (framing, routing or
+/// connection control, RFC 9110 section 6.5.1), which a recipient must not
+/// act on anyway.
 fn forwarded_trailers(mut trailers: FieldLines) -> FieldLines {
     trailers.remove_hop_by_hop();
+    trailers.remove_non_trailer_fields();
     trailers
-}
-
-/// Whether sending trailers failed because one of them may not be sent in
-/// a trailer section (framing, routing or connection control, RFC 9110
-/// section 6.5.1): such a section is dropped and the body ended without
-/// it, as a recipient may discard trailers.
-fn is_refused_trailer(e: &Error) -> bool {
-    matches!(e.protocol(), Some(h1::Error::Misuse(Misuse::InvalidTrailer)))
 }

@@ -64,6 +64,9 @@ pub struct Connection {
     error: Option<Error>,
     /// The `Upgrade` event went out.
     upgrade_reported: bool,
+    /// The peer's message had begun and will not be read to its end (our
+    /// message ended the exchange first): the peer may still be sending.
+    peer_cut_off: bool,
     heads_received: u64,
     /// What converting the heads read to `http` types reuses.
     converter: Converter,
@@ -105,6 +108,7 @@ impl Connection {
             reader: Reader::Head(Scanner::default()),
             error: None,
             upgrade_reported: false,
+            peer_cut_off: false,
             heads_received: 0,
             converter: Converter::default(),
             encoder: None,
@@ -226,6 +230,26 @@ impl Connection {
         self.machine.is_switch_proposed()
     }
 
+    /// Whether the peer may still be sending a message this connection
+    /// stopped reading: a response that closes the connection ended the
+    /// exchange while the request body was arriving. A driver that closes
+    /// then lingers (RFC 9112 section 9.6: read and discard for a while
+    /// after shutting down its write side), so that the peer reads the
+    /// response before it sees a reset.
+    pub fn is_peer_cut_off(&self) -> bool {
+        self.peer_cut_off
+    }
+
+    /// Decides that the connection closes after the current exchange (a
+    /// graceful shutdown): a response not yet sent says `connection:
+    /// close`; between exchanges, the connection wants to close at once
+    /// ([`is_close_wanted`](Self::is_close_wanted)). Nothing is refused:
+    /// a request already being read is still read and answered.
+    pub fn close_after_exchange(&mut self) {
+        self.machine.close(CloseReason::Shutdown);
+        self.after_send();
+    }
+
     /// Client: requests sent whose response is not complete.
     pub fn requests_in_flight(&self) -> usize {
         self.machine.exchanges()
@@ -279,6 +303,7 @@ impl Connection {
             self.their_state(),
             State::Idle | State::SendResponse | State::SendBody
         ) {
+            self.peer_cut_off |= matches!(self.reader, Reader::Body(_));
             self.reader = Reader::Idle;
         }
     }

@@ -29,7 +29,13 @@ impl OutgoingRequest for RequestHead {}
 /// A response head the connection can send: an `http::Response<()>` (with
 /// its [`ReasonPhrase`] extension, if any, as the reason) or a
 /// [`ResponseHead`] (its reason phrase and field lines as they are). Sealed.
-pub trait OutgoingResponse: sealed::Response {}
+pub trait OutgoingResponse: sealed::Response {
+    /// The status the response carries (a driver decides by it when to
+    /// write: a 1xx at once, a switch once the request body is in).
+    fn status(&self) -> StatusCode {
+        sealed::Response::view(self).status
+    }
+}
 impl OutgoingResponse for http::Response<()> {}
 impl OutgoingResponse for ResponseHead {}
 
@@ -193,21 +199,6 @@ fn scan_fields(fields: FieldsRef<'_>) -> Result<(Governing<'_>, usize), Misuse> 
     }
     Ok((gov, len))
 }
-
-/// Fields that never go in a trailer section: framing, routing and
-/// connection control (RFC 9110 section 6.5.1).
-const NOT_IN_TRAILERS: [&str; 10] = [
-    "content-length",
-    "transfer-encoding",
-    "trailer",
-    "host",
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "upgrade",
-    "expect",
-];
 
 impl Connection {
     /// Client: sends a request head (an `http::Request<()>` or a
@@ -562,10 +553,7 @@ impl Connection {
         let fields = sealed::Fields::view(&trailers);
         let mut refused = None;
         fields.for_each(|name, value| {
-            if NOT_IN_TRAILERS
-                .iter()
-                .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-            {
+            if !semantics::is_trailer_field(name) {
                 refused = Some(Misuse::InvalidTrailer);
             } else if matches!(fields, FieldsRef::Map(_)) && encode::breaks_head(value) {
                 refused = Some(Misuse::InvalidField);

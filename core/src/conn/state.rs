@@ -191,6 +191,9 @@ pub enum CloseReason {
     PeerClosed,
     /// The keep-alive idle deadline passed.
     IdleTimeout,
+    /// We decided the connection ends after the current exchange (a
+    /// graceful shutdown): [`Connection::close_after_exchange`](crate::Connection::close_after_exchange).
+    Shutdown,
     /// A protocol error, by either side, or a deadline that failed a message.
     Error,
 }

@@ -132,6 +132,15 @@ impl FieldLines {
         self.retain(|f| !hop.is_hop_by_hop(f.name))
     }
 
+    /// Removes the fields a trailer section may not carry (framing,
+    /// routing and connection control, RFC 9110 section 6.5.1), which
+    /// [`Connection::send_trailers`](crate::Connection::send_trailers)
+    /// refuses: what a proxy does before forwarding received trailers.
+    /// Returns how many lines were removed.
+    pub fn remove_non_trailer_fields(&mut self) -> usize {
+        self.retain(|f| crate::semantics::is_trailer_field(f.name))
+    }
+
     /// Keeps only the lines `keep` accepts; returns how many were removed.
     fn retain(&mut self, mut keep: impl FnMut(&Field<'_>) -> bool) -> usize {
         let before = self.len;
