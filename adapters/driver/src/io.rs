@@ -51,7 +51,14 @@ impl<IO: Unpin, Rt: Transport<IO>> Driver<IO, Rt> {
         if self.io.is_none() {
             return Progress::default();
         }
-        let moved = self.poll_write(cx) | self.poll_read(cx);
+        // A write that emptied the output ends the round: the caller looks
+        // at the session first (a flush is then done), and the next round
+        // reads. A write that is blocked reads at once (full duplex).
+        let wrote = self.poll_write(cx);
+        if wrote && self.session.output_len() == 0 {
+            return Progress { moved: true };
+        }
+        let moved = wrote | self.poll_read(cx);
         // Deadlines matter once the connection waits.
         let moved = moved || self.poll_deadline(cx);
         Progress { moved }

@@ -180,12 +180,12 @@ where
                         value,
                     });
                 }
-                // A sender still streaming the body: wait for it.
+                // A sender still streaming the body: wait for it, then
+                // complete what the handler left.
                 watching_shutdown!(conn.shared.wait(|s| match s.is_sender_attached() {
                     true => Poll::Pending,
-                    false => Poll::Ready(()),
-                }));
-                conn.shared.with(|s| s.finish_response(false))?;
+                    false => Poll::Ready(s.finish_response(false)),
+                }))?;
             }
             Err(e) => {
                 let _ = conn.shared.with(|s| s.finish_response(true));

@@ -1098,12 +1098,17 @@ impl Session {
     }
 
     /// Whether the end of a message should be written at once. Not when
-    /// the next pipelined request is already here: the responses to a
-    /// batch go out in one write.
+    /// the next pipelined request is already here (its head read ahead, or
+    /// its bytes buffered): the responses to a batch go out in one write.
+    /// (What is left of the current request, such as its end, is not a
+    /// next request.)
     pub fn is_flush_due_after_end(&self) -> bool {
-        !(self.is_server()
-            && self.conn.is_read_wanted()
-            && (self.conn.buffered_len() > 0 || !self.inbox.is_empty()))
+        let next_here = self.conn.buffered_len() > 0
+            || self
+                .inbox
+                .iter()
+                .any(|i| matches!(i, Inbound::Event(e) if e.is_head()));
+        !(self.is_server() && self.conn.is_read_wanted() && next_here)
     }
 
     /// Server, after a handler returned: completes what it left

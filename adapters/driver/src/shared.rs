@@ -93,6 +93,16 @@ impl Wakers {
         }
         let woken: Woken = {
             let mut waiters = lock(&self.waiters);
+            if let [(only, _)] = waiters.as_slice() {
+                // The common case: the one waiter is the one excepted.
+                if Some(*only) == except {
+                    if !keep_except {
+                        waiters.clear();
+                        self.count.store(0, Ordering::Release);
+                    }
+                    return;
+                }
+            }
             let mut woken = Woken::new();
             waiters.retain(|(i, w)| {
                 let excepted = Some(*i) == except;
@@ -113,13 +123,17 @@ impl Wake for Wakers {
         self.wake_by_ref();
     }
 
+    /// Wakes every waiter, taking them out: a waker is used once, and a
+    /// woken waiter that still waits registers again when polled.
     fn wake_by_ref(self: &Arc<Self>) {
         let woken: Woken = {
-            let waiters = lock(&self.waiters);
+            let mut waiters = lock(&self.waiters);
             if waiters.is_empty() {
                 self.missed.store(true, Ordering::Release);
             }
-            waiters.iter().map(|(_, w)| w.clone()).collect()
+            self.count.store(0, Ordering::Release);
+            // Drained, not replaced: the list keeps its room.
+            waiters.drain(..).map(|(_, w)| w).collect()
         };
         woken.into_iter().for_each(Waker::wake);
     }

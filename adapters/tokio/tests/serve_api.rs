@@ -619,3 +619,44 @@ async fn next_request_read_early_is_served_in_turn() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_whole_response_is_written_before_the_handler_returns() {
+    within(async {
+        let (listener, addr) = bind().await;
+        // The handler returns only once the client has read its answer:
+        // a whole response goes out when it is sent, not when the
+        // handler is done (a bodiless GET leaves nothing to read first).
+        let read = Arc::new(tokio::sync::Notify::new());
+        let server = async {
+            let (socket, _) = listener.accept().await.expect("accept");
+            serve_heads(socket, Config::default(), async |_head, conn| {
+                conn.send_full(ResponseHead::new(StatusCode::OK), "done".into())
+                    .await?;
+                read.notified().await;
+                Ok::<_, Error>(())
+            })
+            .await
+        };
+        let client = async {
+            let mut raw = TcpStream::connect(addr).await.expect("connect");
+            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                .await
+                .expect("request");
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !got.ends_with(b"done") {
+                let n = raw.read(&mut buf).await.expect("read");
+                assert!(n > 0, "the answer");
+                got.extend_from_slice(&buf[..n]);
+            }
+            read.notify_one();
+            drop(raw);
+            String::from_utf8_lossy(&got).into_owned()
+        };
+        let (served, answer) = tokio::join!(server, client);
+        assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    })
+    .await;
+}
