@@ -33,12 +33,13 @@ echo "| request | h1 (wire path) | h1-http | hyper | h1 / hyper | h1-http / hype
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for req in browser small; do
     extra=()
-    [ "$req" = small ] && extra=(small)
+    label="browser-like GET"
+    [ "$req" = small ] && extra=(small) && label="small GET"
     raw=$(count e2e_count raw "${extra[@]}")
     h1=$(own "$(count e2e_count h1 "${extra[@]}")" "$raw" 2000)
     h1http=$(own "$(count e2e_count h1-http "${extra[@]}")" "$raw" 2000)
     hyper=$(own "$(count e2e_count hyper "${extra[@]}")" "$raw" 2000)
-    echo "| $req-like GET | $h1 K | $h1http K | $hyper K | $(ratio "$h1" "$hyper") | $(ratio "$h1http" "$hyper") |"
+    echo "| $label | $h1 K | $h1http K | $hyper K | $(ratio "$h1" "$hyper") | $(ratio "$h1http" "$hyper") |"
 done
 echo
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite and writes one markdown report:
-# the criterion micro benches (with their target ratios), the allocation
-# report, and the loopback comparison.
+# the criterion micro benches (with their target ratios), the instruction
+# counts (callgrind, exact: `callgrind.sh`), the allocation report, and the
+# loopback comparison.
 #
 #   bash benches/run.sh [--quick] [--measurement-time S] [--rounds N] [--duration S]
-#                       [--skip-criterion] [--skip-allocs] [--skip-loopback]
-#                       [--label TEXT] [--out FILE]
+#                       [--skip-criterion] [--skip-callgrind] [--skip-allocs]
+#                       [--skip-loopback] [--label TEXT] [--out FILE]
 #
 #   --quick               short everything: criterion 0.5 s warm-up, 1 s
 #                         measurement, 10 samples; allocs over 2,000 requests
@@ -28,6 +29,7 @@ ROUNDS=5
 DURATION=10
 WARMUP=1
 SKIP_CRITERION=0
+SKIP_CALLGRIND=0
 SKIP_ALLOCS=0
 SKIP_LOOPBACK=0
 LABEL=""
@@ -40,11 +42,12 @@ while [ $# -gt 0 ]; do
         --rounds) ROUNDS="$2"; shift 2 ;;
         --duration) DURATION="$2"; shift 2 ;;
         --skip-criterion) SKIP_CRITERION=1; shift ;;
+        --skip-callgrind) SKIP_CALLGRIND=1; shift ;;
         --skip-allocs) SKIP_ALLOCS=1; shift ;;
         --skip-loopback) SKIP_LOOPBACK=1; shift ;;
         --label) LABEL="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -89,6 +92,16 @@ if [ "$SKIP_CRITERION" = 0 ]; then
         echo "## Micro benches (criterion)"
         echo
         cargo run --release -q -p h1-benches --example criterion_report -- "$REPORT_DIR/criterion"
+        echo
+    } >>"$OUT"
+fi
+
+if [ "$SKIP_CALLGRIND" = 0 ]; then
+    echo "run.sh: instruction counts (callgrind)" >&2
+    {
+        echo "## Instruction counts (callgrind)"
+        echo
+        bash benches/callgrind.sh
         echo
     } >>"$OUT"
 fi

@@ -1,10 +1,13 @@
-//! End to end in memory: the `h1-tokio` server (`serve`) and hyper's http1
-//! server, each over `tokio::io::duplex`, answering keep-alive GETs from a
-//! simple client loop (write a request, read its whole response). One
+//! End to end in memory: the `h1-tokio` server (`h1_tokio`: `serve_heads`,
+//! answering as the echo example does; `h1_tokio_http`: `serve`, with
+//! `http` types both ways) and hyper's http1 server, each over
+//! `tokio::io::duplex`, answering keep-alive GETs from a simple client
+//! loop (write a request, read its whole response). One
 //! iteration is one request, so criterion's time is the time per request;
 //! the requests run on connections of 10,000 requests each (the clock runs
 //! from each connection's second request: the first, and the connection's
-//! setup, are excluded). Target: `h1_tokio` ≤ 0.8× `hyper`.
+//! setup, are excluded). Targets: `h1_tokio` ≤ 0.8× `hyper`, `h1_tokio_http`
+//! ≤ 1.0×.
 //!
 //! `raw` (a server that only counts request ends and writes canned
 //! responses) is the floor of this harness: transport, runtime and client.

@@ -15,7 +15,7 @@
 //!   serves the same client's heads over and over (per-connection
 //!   allocations made), given the received buffer without a copy. The
 //!   event is dropped after the clock stops, as httparse's output needs no
-//!   dropping: compare with `httparse` (target ≤ 1.5×).
+//!   dropping: compare with `httparse` (target ≤ 2.0×).
 //! - `h1_request` (b): the same, plus building the `http::Request<()>` /
 //!   `Response<()>` from the head with `Connection::http_request` /
 //!   `http_response`, as the drivers do, and dropping it inside the

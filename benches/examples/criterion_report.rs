@@ -108,7 +108,7 @@ fn main() {
     };
     for case in ["small_get", "browser_get", "response_10", "pipelined_100"] {
         let group = format!("head/{case}");
-        let target = if case == "browser_get" { "≤ 1.5" } else { "-" };
+        let target = if case == "browser_get" { "≤ 2.0" } else { "-" };
         ratio(
             format!("{group}: h1_head_event / httparse (time)"),
             &group,
@@ -175,6 +175,14 @@ fn main() {
             "hyper",
             false,
             "≤ 0.8",
+        );
+        ratio(
+            format!("{group}: h1_tokio_http / hyper (time per request)"),
+            &group,
+            "h1_tokio_http",
+            "hyper",
+            false,
+            "≤ 1.0",
         );
     }
 

@@ -171,3 +171,22 @@ fn an_unbalanced_quote_does_not_hide_a_later_protocol() {
     res.fields_mut().append("connection", "upgrade").expect("valid");
     conn.send_response(res).expect("a 101 to the protocol offered");
 }
+
+/// `encoder` (run 22 in `tests/fuzz/RUNS.md`): a CONNECT whose URI has a
+/// userinfo part (`@Z@8:8`, which `http` parses as an authority) goes out
+/// as `CONNECT 8:8`, Host `8:8`: only the host and port (RFC 9112 section
+/// 3.2.3), never a userinfo (RFC 9110 section 4.2.4). The target expected
+/// the whole authority: the harness was wrong, the core right.
+#[test]
+fn connect_target_without_the_userinfo() {
+    let mut pair = Pair::new();
+    let req = Request::connect("@Z@8:8").version(Version::HTTP_10).body(()).expect("valid");
+    pair.client.send_request(req).expect("sent");
+    pair.client.send_end().expect("ends");
+    let got = pair.to_server();
+    let [Ev::Request { method, target, headers }, Ev::End, ..] = got.as_slice() else {
+        panic!("the server saw {got:?}");
+    };
+    assert_eq!((method.as_str(), target.as_str()), ("CONNECT", "8:8"));
+    assert_eq!(headers, &[("host".to_owned(), b"8:8".to_vec())]);
+}

@@ -466,18 +466,18 @@ fn exchange(client: &mut Connection, server: &mut Connection, x: &Exchange) -> b
         return false;
     }
 
-    // What the server must see.
-    let target = if connect {
-        uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default()
-    } else {
-        uri.path_and_query().map_or("/", |p| p.as_str()).to_owned()
-    };
-    // RFC 9112 section 3.2: Host identical to the authority, less any
-    // userinfo (an empty port keeps its colon).
+    // What the server must see. RFC 9112 section 3.2: Host identical to
+    // the authority, less any userinfo (an empty port keeps its colon);
+    // section 3.2.3: a CONNECT target is only the host and port.
     let host = uri.authority().map(|a| {
         let a = a.as_str();
         a.rsplit_once('@').map_or(a, |(_, host)| host).to_owned()
     });
+    let target = if connect {
+        host.clone().unwrap_or_default()
+    } else {
+        uri.path_and_query().map_or("/", |p| p.as_str()).to_owned()
+    };
     let mut got = transfer(client, server);
     if !got.contains(&Ev::End) && server.is_continue_expected() {
         assert_eq!(server.send_continue_if_expected(), Ok(true));
