@@ -180,11 +180,19 @@ fn an_unbalanced_quote_does_not_hide_a_later_protocol() {
 #[test]
 fn connect_target_without_the_userinfo() {
     let mut pair = Pair::new();
-    let req = Request::connect("@Z@8:8").version(Version::HTTP_10).body(()).expect("valid");
+    let req = Request::connect("@Z@8:8")
+        .version(Version::HTTP_10)
+        .body(())
+        .expect("valid");
     pair.client.send_request(req).expect("sent");
     pair.client.send_end().expect("ends");
     let got = pair.to_server();
-    let [Ev::Request { method, target, headers }, Ev::End, ..] = got.as_slice() else {
+    let [Ev::Request {
+        method,
+        target,
+        headers,
+    }, Ev::End, ..] = got.as_slice()
+    else {
         panic!("the server saw {got:?}");
     };
     assert_eq!((method.as_str(), target.as_str()), ("CONNECT", "8:8"));
