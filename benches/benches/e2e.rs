@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use h1_benches::{BROWSER_GET, SMALL_GET};
 
-#[path = "../support/servers.rs"]
-mod servers;
+use h1_benches::servers;
 
 use servers::Server;
 

@@ -37,8 +37,7 @@ use h1_benches::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
-#[path = "../support/servers.rs"]
-mod servers;
+use h1_benches::servers;
 
 use servers::Server;
 

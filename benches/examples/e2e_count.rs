@@ -14,8 +14,7 @@
 //! done
 //! ```
 
-#[path = "../support/servers.rs"]
-mod servers;
+use h1_benches::servers;
 
 use h1_benches::{BROWSER_GET, SMALL_GET};
 

@@ -11,8 +11,7 @@
 //! tokio runtime, `TCP_NODELAY`, a task per connection, and a first stdout
 //! line `listening on HOST:PORT`.
 
-#[path = "../support/servers.rs"]
-mod servers;
+use h1_benches::servers;
 
 use tokio::net::TcpListener;
 

@@ -10,8 +10,7 @@
 //! The same runtime set-up as the other servers (multi-thread tokio,
 //! `TCP_NODELAY`, a task per connection, `listening on HOST:PORT`).
 
-#[path = "../support/servers.rs"]
-mod servers;
+use h1_benches::servers;
 
 use tokio::net::TcpListener;
 

@@ -3,10 +3,13 @@
 //! `examples/`, the loopback driver in `loopback.sh`; `run.sh` runs them
 //! all (see `README.md`).
 //!
-//! This library holds what they share and what needs no dev-dependency:
-//! the inputs (the same bytes for every contender), [`hyper_way`] (the head
-//! built the way hyper builds it, from httparse output), and helpers that
-//! put an `h1` connection in a known state.
+//! This library holds what they share: the inputs (the same bytes for
+//! every contender), [`hyper_way`] (the head built the way hyper builds it,
+//! from httparse output), helpers that put an `h1` connection in a known
+//! state, and [`servers`] (the h1, hyper and raw servers and the client
+//! loop of the end-to-end bench, the allocation report and the loopback).
+
+pub mod servers;
 
 use bytes::{Bytes, BytesMut};
 use h1::{Connection, Event, ResponseHead, Role};

@@ -100,7 +100,6 @@ pub fn get(url: &str, out: &mut dyn Write) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-#[allow(dead_code)] // the tests include this file for `get` and `parse_url`
 fn main() {
     let Some(url) = std::env::args().nth(1) else {
         eprintln!("usage: get http://HOST[:PORT][/PATH]");
@@ -109,5 +108,98 @@ fn main() {
     if let Err(e) = get(&url, &mut std::io::stdout().lock()) {
         eprintln!("get: {e}");
         std::process::exit(1);
+    }
+}
+
+// `cargo test` runs these (`test = true` for this example in Cargo.toml).
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::thread;
+
+    use h1::http::Response;
+    use h1_blocking::serve;
+
+    use super::*;
+
+    fn target(host: &str, port: u16, path: &str) -> Target {
+        Target {
+            host: host.into(),
+            port,
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn urls_are_parsed_by_hand() {
+        let cases = [
+            ("http://example.com", target("example.com", 80, "/")),
+            ("http://example.com/", target("example.com", 80, "/")),
+            (
+                "http://example.com:8080/a/b?c=d",
+                target("example.com", 8080, "/a/b?c=d"),
+            ),
+            ("http://example.com?q", target("example.com", 80, "/?q")),
+            ("http://example.com/x#frag", target("example.com", 80, "/x")),
+            ("http://127.0.0.1:1/", target("127.0.0.1", 1, "/")),
+            ("http://[::1]:8080/v6", target("[::1]", 8080, "/v6")),
+            ("http://[::1]/v6", target("[::1]", 80, "/v6")),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(parse_url(url), Ok(expected), "{url}");
+        }
+        for bad in [
+            "https://example.com/",
+            "example.com",
+            "http://:80/",
+            "http://a:port/",
+            "http://u@a/",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(target("a", 80, "/").authority(), "a");
+        assert_eq!(target("a", 81, "/").authority(), "a:81");
+    }
+
+    #[test]
+    fn get_prints_status_headers_and_body() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        // One connection; the client's own timeouts bound the test, and a
+        // client that fails ends the test before the server is joined.
+        let server = thread::spawn(move || {
+            let (socket, _) = listener.accept().expect("accept");
+            socket
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("read timeout");
+            serve(socket, h1::Config::default(), |req, conn| {
+                let host = req.headers()["host"].to_str().expect("host").to_string();
+                let body = format!("{} {} host={host}", req.method(), req.uri());
+                let res = Response::builder()
+                    .header("content-length", body.len())
+                    .header("date", "Thu, 01 Jan 1970 00:00:00 GMT")
+                    .header("x-a", "1")
+                    .body(())
+                    .expect("response");
+                let mut rest = Vec::new();
+                conn.body_receiver().read_to_end(&mut rest)?;
+                conn.send_response(res)?;
+                conn.send_data(body.into())?;
+                conn.send_end()
+            })
+        });
+        let mut out = Vec::new();
+        get(&format!("http://{addr}/hello?x=1"), &mut out).expect("get");
+        let out = String::from_utf8(out).expect("utf-8");
+        let expected_body = format!("GET /hello?x=1 host={addr}");
+        assert_eq!(
+            out,
+            format!(
+                "HTTP/1.1 200 OK\ncontent-length: {}\ndate: Thu, 01 Jan 1970 00:00:00 GMT\nx-a: 1\n\n{expected_body}",
+                expected_body.len()
+            )
+        );
+        assert!(server.join().expect("server").is_ok());
     }
 }

@@ -1,20 +1,17 @@
 //! The servers and the client loop the end-to-end bench, the allocation
 //! report and the loopback servers share, over any tokio IO (an in-memory
-//! `tokio::io::duplex` or a TCP socket). Included with `#[path]`: hyper is
-//! a dev-dependency, so this cannot live in the crate's library.
+//! `tokio::io::duplex` or a TCP socket).
 //!
 //! Every server answers `GET /plaintext` with `200`, `content-type:
 //! text/plain`, `content-length: 13`, a `date` and `Hello, World!`; and
 //! anything else with an empty `404`.
 
-#![allow(dead_code)] // each target uses the part it needs
-
 use std::convert::Infallible;
 
+use crate::{response_len, PLAINTEXT};
 use bytes::Bytes;
 use h1::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use h1::ResponseHead;
-use h1_benches::{response_len, PLAINTEXT};
 use h1_driver::echo::{self, Route};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -36,6 +33,7 @@ pub enum Server {
 }
 
 impl Server {
+    /// The name the reports give this server.
     pub fn name(self) -> &'static str {
         match self {
             Server::H1 => "h1_tokio",
