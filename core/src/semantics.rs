@@ -116,6 +116,39 @@ impl<'a> Governing<'a> {
         self.upgrade_protocols().next()
     }
 
+    /// What a request with these fields asks (RFC 9110 sections 7.8,
+    /// 9.3.2, 9.3.6, 10.1.1).
+    fn asked(&self, method: &[u8], http10: bool) -> Asked {
+        Asked {
+            head: method == b"HEAD",
+            connect: method == b"CONNECT",
+            upgrade: self.upgrade_offer(http10),
+            http10,
+            // RFC 9110 section 10.1.1: ignored in HTTP/1.0.
+            expect_continue: !http10 && self.expect_continue,
+        }
+    }
+
+    /// The framing a message we send declares: as [`declared`](Self::declared)
+    /// reads it, but never delimited by the close (we only send chunked
+    /// last).
+    fn declared_to_send(&self, http10: bool) -> Result<Option<Framing>, Misuse> {
+        let framing = self.declared(http10, false, false).map_err(misuse)?;
+        if framing == Some(Framing::CloseDelimited) {
+            return Err(Misuse::InvalidTransferEncoding);
+        }
+        Ok(framing)
+    }
+
+    /// RFC 9110 section 7.8: a sender of Upgrade (request or response)
+    /// MUST also send the "upgrade" connection option.
+    fn check_upgrade_option(&self) -> Result<(), Misuse> {
+        if !self.upgrade.is_empty() && !self.connection.upgrade {
+            return Err(Misuse::UpgradeWithoutConnection);
+        }
+        Ok(())
+    }
+
     /// The body length the framing fields declare, if any: a valid
     /// Transfer-Encoding or Content-Length (RFC 9112 sections 6.1, 6.3
     /// rules 3 to 6, RFC 9110 section 8.6). `Ok(None)`: neither field.
@@ -215,6 +248,16 @@ pub(crate) struct Reading {
     pub body_size: Option<u64>,
 }
 
+impl Reading {
+    /// The reading options `config` sets.
+    pub(crate) fn of(config: &crate::config::Config) -> Self {
+        Reading {
+            identical_lengths: config.lenient.identical_content_lengths,
+            body_size: config.limits.body_size,
+        }
+    }
+}
+
 /// A received request's meaning (RFC 9112 sections 3.2, 6.1, 6.3 rules 3
 /// to 7, 9.3; RFC 9110 sections 7.2, 7.8, 9.3.6, 10.1.1).
 pub(crate) fn received_request(
@@ -248,16 +291,8 @@ pub(crate) fn received_request(
         None => Framing::Length(0),
     };
     within_body_size(framing, reading.body_size)?;
-    let upgrade = gov.upgrade_offer(http10);
     Ok(RequestMeaning {
-        asked: Asked {
-            head: method == b"HEAD",
-            connect,
-            upgrade,
-            http10,
-            // RFC 9110 section 10.1.1: ignored in HTTP/1.0.
-            expect_continue: !http10 && gov.expect_continue,
-        },
+        asked: gov.asked(method, http10),
         framing,
         persists: gov.connection.persists(http10),
     })
@@ -345,19 +380,12 @@ pub(crate) fn outgoing_request(
     method: &Method,
     http10: bool,
 ) -> Result<(Asked, Option<Framing>, bool), Misuse> {
-    let framing = gov.declared(http10, false, false).map_err(misuse)?;
-    if framing == Some(Framing::CloseDelimited) {
-        return Err(Misuse::InvalidTransferEncoding);
-    }
-    let connect = method == Method::CONNECT;
-    if connect && framing.is_some_and(|f| f != Framing::Length(0)) {
+    let framing = gov.declared_to_send(http10)?;
+    let has_content = framing.is_some_and(|f| f != Framing::Length(0));
+    if method == Method::CONNECT && has_content {
         return Err(Misuse::BodyNotAllowed);
     }
-    if !gov.upgrade.is_empty() && !gov.connection.upgrade {
-        // RFC 9110 section 7.8: a sender of Upgrade MUST also send the
-        // "upgrade" connection option.
-        return Err(Misuse::UpgradeWithoutConnection);
-    }
+    gov.check_upgrade_option()?;
     if gov.te && !gov.connection.te {
         // RFC 9110 section 10.1.4: so must a sender of TE.
         return Err(Misuse::TeWithoutConnection);
@@ -366,19 +394,11 @@ pub(crate) fn outgoing_request(
         // RFC 9112 section 7.4: a client MUST NOT send chunked in TE.
         return Err(Misuse::ChunkedInTe);
     }
-    let has_content = framing.is_some_and(|f| f != Framing::Length(0));
     if gov.expect_continue && !has_content {
         // RFC 9110 section 10.1.1: MUST NOT without content.
         return Err(Misuse::ExpectWithoutContent);
     }
-    let upgrade = gov.upgrade_offer(http10);
-    let asked = Asked {
-        head: method == Method::HEAD,
-        connect,
-        upgrade,
-        http10,
-        expect_continue: !http10 && gov.expect_continue,
-    };
+    let asked = gov.asked(method.as_str().as_bytes(), http10);
     Ok((asked, framing, gov.connection.persists(http10)))
 }
 
@@ -412,11 +432,7 @@ pub(crate) fn outgoing_response(
             return Err(Misuse::InvalidTransferEncoding);
         }
     }
-    if !gov.upgrade.is_empty() && !gov.connection.upgrade {
-        // RFC 9110 section 7.8: a sender of Upgrade MUST also send the
-        // "upgrade" connection option, in a response too.
-        return Err(Misuse::UpgradeWithoutConnection);
-    }
+    gov.check_upgrade_option()?;
     if (status == StatusCode::SWITCHING_PROTOCOLS || status == StatusCode::UPGRADE_REQUIRED)
         && gov.upgrade.is_empty()
     {
@@ -442,10 +458,7 @@ pub(crate) fn outgoing_response(
     if informational {
         return Ok(Outgoing::Informational);
     }
-    let declared = gov.declared(asked.http10, false, false).map_err(misuse)?;
-    if declared == Some(Framing::CloseDelimited) {
-        return Err(Misuse::InvalidTransferEncoding);
-    }
+    let declared = gov.declared_to_send(asked.http10)?;
     // Our response is HTTP/1.1: it persists unless it says close (an
     // HTTP/1.0 request that did not ask to keep alive already closes).
     Ok(Outgoing::Final {
@@ -485,23 +498,16 @@ pub(crate) fn requested_upgrade<'a>(
 
 /// Whether a field may go in a trailer section: not one of framing,
 /// routing or connection control, which must be known before the content
-/// (RFC 9110 section 6.5.1).
+/// (RFC 9110 section 6.5.1): the fields that are always hop-by-hop, and
+/// Content-Length, Host and Expect.
 pub(crate) fn is_trailer_field(name: &[u8]) -> bool {
-    const NOT_IN_TRAILERS: [&str; 10] = [
-        "content-length",
-        "transfer-encoding",
-        "trailer",
-        "host",
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "upgrade",
-        "expect",
-    ];
-    !NOT_IN_TRAILERS
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+    !is_one_of(name, &HopByHop::ALWAYS) && !is_one_of(name, &["content-length", "host", "expect"])
+}
+
+/// Whether `name` is one of `names` (lowercase), compared without regard
+/// to case.
+fn is_one_of(name: &[u8], names: &[&str]) -> bool {
+    names.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
 }
 
 /// The hop-by-hop fields of one message (RFC 9110 section 7.6.1): the
@@ -536,10 +542,7 @@ impl<'a> HopByHop<'a> {
 
     /// Whether a field of this name is hop-by-hop.
     pub(crate) fn is_hop_by_hop(&self, name: &[u8]) -> bool {
-        Self::ALWAYS
-            .iter()
-            .any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
-            || self.named.iter().any(|n| name.eq_ignore_ascii_case(n))
+        is_one_of(name, &Self::ALWAYS) || self.named.iter().any(|n| name.eq_ignore_ascii_case(n))
     }
 }
 

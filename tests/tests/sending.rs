@@ -556,6 +556,32 @@ fn informational_to_http10_is_refused() {
     }
 }
 
+/// `is_switch_response` says what sending decides: a 101 switches only
+/// an upgrade proposal, a 2xx only a CONNECT (RFC 9110 sections 7.8 and
+/// 9.3.6); nothing else switches.
+#[test]
+fn switch_responses_are_those_sending_would_switch_on() {
+    let plain = server_with(GET11);
+    let upgrade =
+        server_with(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n");
+    let connect = server_with(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
+    let cases = [
+        (&plain, 101, false),
+        (&plain, 200, false),
+        (&upgrade, 101, true),
+        (&upgrade, 200, false),
+        (&connect, 200, true),
+        (&connect, 204, true),
+        (&connect, 101, false),
+        (&connect, 407, false),
+    ];
+    for (conn, status, switches) in cases {
+        let status = StatusCode::from_u16(status).expect("status");
+        assert_eq!(conn.is_switch_response(status), switches, "{status}");
+    }
+    assert!(!Connection::server().is_switch_response(StatusCode::SWITCHING_PROTOCOLS));
+}
+
 #[test]
 fn switching_protocols() {
     let mut conn = server_with(GET11);

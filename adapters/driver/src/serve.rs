@@ -56,14 +56,7 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: Into<BoxError>,
 {
-    serve_each(
-        io,
-        config,
-        std::future::pending(),
-        Session::poll_read_request,
-        handler,
-    )
-    .await
+    serve_with_shutdown(io, config, std::future::pending(), handler).await
 }
 
 /// [`serve`] with graceful shutdown: once `shutdown` completes, a response
@@ -105,14 +98,7 @@ where
     Fut: Future<Output = Result<T, E>>,
     E: Into<BoxError>,
 {
-    serve_each(
-        io,
-        config,
-        std::future::pending(),
-        Session::poll_read_request_head,
-        handler,
-    )
-    .await
+    serve_heads_with_shutdown(io, config, std::future::pending(), handler).await
 }
 
 /// [`serve_heads`] with graceful shutdown, as [`serve_with_shutdown`].

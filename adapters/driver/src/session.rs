@@ -922,17 +922,11 @@ impl Session {
         Ok(())
     }
 
-    /// Server: whether `status` switches protocols (a 101, or a 2xx to
-    /// CONNECT).
-    fn is_switch(&self, status: StatusCode) -> bool {
-        (status == StatusCode::SWITCHING_PROTOCOLS || status.is_success()) && self.conn.is_switch_proposed()
-    }
-
     /// Server: [`Poll::Ready`] once a response with `status` may be sent: a
     /// switch happens after the whole request, so the rest of its body is
     /// read and dropped first.
     fn poll_ready_to_respond(&mut self, status: StatusCode) -> Poll<Result<(), Error>> {
-        if !self.is_switch(status) {
+        if !self.conn.is_switch_response(status) {
             return Poll::Ready(Ok(()));
         }
         while self.body_open {

@@ -230,6 +230,14 @@ impl Connection {
         self.machine.is_switch_proposed()
     }
 
+    /// Server: whether a final response with `status` to the request it
+    /// answers switches protocols (a 101 to a proposed upgrade, a 2xx to
+    /// CONNECT: RFC 9110 sections 7.8 and 9.3.6), as sending it would
+    /// decide. False when no request waits for an answer.
+    pub fn is_switch_response(&self, status: http::StatusCode) -> bool {
+        self.role == Role::Server && self.machine.answered().is_some_and(|x| x.asked.switches(status))
+    }
+
     /// Whether the peer may still be sending a message this connection
     /// stopped reading: a response that closes the connection ended the
     /// exchange while the request body was arriving. A driver that closes

@@ -57,7 +57,9 @@ mod sealed {
         pub(crate) slash: bool,
         pub(crate) version: Version,
         pub(crate) fields: FieldsRef<'a>,
-        /// Where Host comes from when the fields have none.
+        /// Where Host comes from when the fields have none: the URI's
+        /// authority (an `http::Request`); without it, the authority the
+        /// target names, if any.
         pub(crate) authority: Option<&'a [u8]>,
     }
 
@@ -110,14 +112,13 @@ mod sealed {
 
     impl Request for RequestHead {
         fn view(&self) -> RequestView<'_> {
-            let target = self.target();
             RequestView {
                 method: self.method(),
-                target,
+                target: self.target(),
                 slash: false,
                 version: self.version(),
                 fields: FieldsRef::Lines(self.fields()),
-                authority: target_authority(self.method(), target),
+                authority: None,
             }
         }
     }
@@ -160,10 +161,11 @@ mod sealed {
     }
 }
 
-/// The authority a target names (absolute- or authority-form), without
-/// any userinfo: what Host must be (RFC 9112 section 3.2).
-fn target_authority<'a>(method: &[u8], target: &'a [u8]) -> Option<&'a [u8]> {
-    match target_form(method, target)? {
+/// The authority a target of this form names (absolute- or
+/// authority-form), without any userinfo: what Host must be (RFC 9112
+/// section 3.2).
+fn target_authority(form: TargetForm, target: &[u8]) -> Option<&[u8]> {
+    match form {
         TargetForm::Authority => Some(target),
         TargetForm::Absolute => {
             let rest = &target[target.iter().position(|&b| b == b':')? + 3..];
@@ -188,9 +190,7 @@ fn scan_fields(fields: FieldsRef<'_>) -> Result<(Governing<'_>, usize), Misuse> 
     let mut len = 0;
     let mut bad = false;
     fields.for_each(|name, value| {
-        // Field lines of an h1 head were checked when made; a map's values
-        // can hold anything `HeaderValue` lets through.
-        bad |= matches!(fields, FieldsRef::Map(_)) && encode::breaks_head(value);
+        bad |= fields.breaks_head(value);
         len += encode::field_line_len(name, value);
         gov.add(name, value);
     });
@@ -225,9 +225,13 @@ impl Connection {
         }
         let view = sealed::Request::view(&req);
         let method = Method::from_bytes(view.method).map_err(|_| Misuse::InvalidMethod)?;
+        // Checked once: the form, then the authority it names, if any.
+        let form = (!view.slash)
+            .then(|| target_form(view.method, view.target))
+            .flatten();
         let target_ok = match view.slash {
             true => target::is_path_and_query(view.target),
-            false => target_form(view.method, view.target).is_some(),
+            false => form.is_some(),
         };
         if !target_ok {
             return Err(match method {
@@ -238,7 +242,8 @@ impl Connection {
         }
         let http10 = view.version == Version::HTTP_10;
         let (gov, lines_len) = scan_fields(view.fields)?;
-        let host = self.request_host(&view, &gov, http10)?;
+        let named = form.and_then(|form| target_authority(form, view.target));
+        let host = self.request_host(&view, named, &gov, http10)?;
         let (asked, framing, persists) = semantics::outgoing_request(&gov, &method, http10)?;
         let encoder = match framing {
             Some(Framing::Length(n)) => Encoder::Length {
@@ -279,19 +284,19 @@ impl Connection {
 
     /// The Host a request gets (RFC 9112 section 3.2, RFC 9110 sections
     /// 4.2.1 and 7.2): `Some` when the connection adds it (first), from the
-    /// URI's authority or the target's; refuses two, an invalid one, one
-    /// that differs from the authority the target names, and an empty one
-    /// where the target names none.
+    /// URI's authority or the authority the target `named`; refuses two,
+    /// an invalid one, one that differs from the authority the target
+    /// names, and an empty one where the target names none.
     fn request_host<'v>(
         &self,
         view: &sealed::RequestView<'v>,
+        named: Option<&'v [u8]>,
         gov: &Governing<'_>,
         http10: bool,
     ) -> Result<Option<&'v [u8]>, Error> {
-        let named = target_authority(view.method, view.target);
         let valid =
             |host: &[u8]| target::is_valid_host(host) && (named.is_some() || !target::is_empty_host(host));
-        match (gov.hosts.as_slice(), view.authority) {
+        match (gov.hosts.as_slice(), view.authority.or(named)) {
             ([], Some(authority)) if valid(authority) => Ok(Some(authority)),
             ([], None) if http10 => Ok(None),
             ([], None) => Err(Misuse::MissingHost.into()),
@@ -319,7 +324,8 @@ impl Connection {
     /// After a receive error a server may still send one response (the
     /// error's [`status`](Error::status)); the connection then closes.
     pub fn send_response(&mut self, res: impl OutgoingResponse) -> Result<(), Error> {
-        self.start_response(sealed::Response::view(&res), None)
+        let (asked, answering_error) = self.answering()?;
+        self.start_response(sealed::Response::view(&res), None, asked, answering_error)
     }
 
     /// Server: sends a whole final response in one call: the head, `body`,
@@ -341,24 +347,31 @@ impl Connection {
         if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
             return Err(Misuse::InvalidStatus.into());
         }
-        let (asked, _) = self.answering()?;
+        let (asked, answering_error) = self.answering()?;
         if asked.bodiless(status) && !asked.head && !body.is_empty() {
             return Err(Misuse::BodyNotAllowed.into());
         }
-        self.start_response(view, Some(body.len() as u64))?;
+        let head = asked.head;
+        self.start_response(view, Some(body.len() as u64), asked, answering_error)?;
         if self.our_state() == State::SwitchedProtocol {
             return Ok(());
         }
-        if !asked.head {
+        if !head {
             self.send_data(body)?;
         }
         self.send_end()
     }
 
-    /// `send_response`; `full` is the length of the whole body when the
+    /// `send_response`, once [`answering`](Self::answering) said what the
+    /// request asked; `full` is the length of the whole body when the
     /// caller gives it at once ([`send_full_response`](Self::send_full_response)).
-    fn start_response(&mut self, view: sealed::ResponseView<'_>, full: Option<u64>) -> Result<(), Error> {
-        let (asked, answering_error) = self.answering()?;
+    fn start_response(
+        &mut self,
+        view: sealed::ResponseView<'_>,
+        full: Option<u64>,
+        asked: Asked,
+        answering_error: bool,
+    ) -> Result<(), Error> {
         let status = view.status;
         if !is_field_value(view.reason) {
             return Err(Misuse::InvalidReason.into());
@@ -555,18 +568,14 @@ impl Connection {
         fields.for_each(|name, value| {
             if !semantics::is_trailer_field(name) {
                 refused = Some(Misuse::InvalidTrailer);
-            } else if matches!(fields, FieldsRef::Map(_)) && encode::breaks_head(value) {
+            } else if fields.breaks_head(value) {
                 refused = Some(Misuse::InvalidField);
             }
         });
         if let Some(e) = refused {
             return Err(e.into());
         }
-        let empty = match fields {
-            FieldsRef::Map(m) => m.is_empty(),
-            FieldsRef::Lines(l) => l.is_empty(),
-        };
-        self.finish((!empty).then_some(fields), "send_trailers")
+        self.finish((!fields.is_empty()).then_some(fields), "send_trailers")
     }
 
     /// Ends the message. A Content-Length body must be complete.

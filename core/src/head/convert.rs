@@ -85,19 +85,22 @@ pub(crate) struct Converter {
 
 impl Converter {
     pub(crate) fn request(&mut self, head: RequestHead) -> Result<Request<()>, Error> {
-        let headers = match self.index.fields(head.fields()) {
-            Some(fields) => header_map(head.fields(), fields, Some(&mut self.names)),
-            None => header_map(head.fields(), head.fields().iter(), Some(&mut self.names)),
-        }?;
+        let headers = self.headers(head.fields())?;
         request(head, headers)
     }
 
     pub(crate) fn response(&mut self, head: ResponseHead) -> Result<Response<()>, Error> {
-        let headers = match self.index.fields(head.fields()) {
-            Some(fields) => header_map(head.fields(), fields, Some(&mut self.names)),
-            None => header_map(head.fields(), head.fields().iter(), Some(&mut self.names)),
-        }?;
+        let headers = self.headers(head.fields())?;
         response(head, headers)
+    }
+
+    /// The header map of a head's field lines: read from the index when
+    /// it is theirs, the previous head's names reused.
+    fn headers(&mut self, lines: &FieldLines) -> Result<HeaderMap, Error> {
+        match self.index.fields(lines) {
+            Some(fields) => header_map(lines, fields, Some(&mut self.names)),
+            None => header_map(lines, lines.iter(), Some(&mut self.names)),
+        }
     }
 }
 

@@ -33,12 +33,21 @@ impl<'a> FieldsRef<'a> {
             }
         }
     }
-}
 
-/// Whether a field value holds a byte that would break the head: CR, LF
-/// or NUL.
-pub(crate) fn breaks_head(value: &[u8]) -> bool {
-    value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+    /// Whether `value`, one of these fields' values, would break the head:
+    /// field lines of an h1 head were checked when made; a map's values
+    /// can hold anything `HeaderValue` lets through, CR, LF or NUL too.
+    pub(crate) fn breaks_head(self, value: &[u8]) -> bool {
+        matches!(self, FieldsRef::Map(_)) && value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+    }
+
+    /// Whether there are no field lines.
+    pub(crate) fn is_empty(self) -> bool {
+        match self {
+            FieldsRef::Map(map) => map.is_empty(),
+            FieldsRef::Lines(lines) => lines.is_empty(),
+        }
+    }
 }
 
 /// `n` in decimal, written into the end of `buf`.

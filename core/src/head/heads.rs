@@ -129,7 +129,7 @@ impl RequestHead {
     /// [`Connection::http_request`](crate::Connection::http_request) does
     /// the same for the head the connection reported last, for less.
     pub fn into_request(self) -> Result<http::Request<()>, crate::Error> {
-        let headers = convert::header_map(self.fields(), self.fields().iter(), None)?;
+        let headers = self.fields().to_header_map()?;
         convert::request(self, headers)
     }
 
@@ -246,7 +246,7 @@ impl ResponseHead {
     /// [`Connection::http_response`](crate::Connection::http_response)
     /// does the same for the head the connection reported last, for less.
     pub fn into_response(self) -> Result<http::Response<()>, crate::Error> {
-        let headers = convert::header_map(self.fields(), self.fields().iter(), None)?;
+        let headers = self.fields().to_header_map()?;
         convert::response(self, headers)
     }
 

@@ -85,9 +85,8 @@ impl FieldLines {
 
     /// The values of every line named `name`, in order.
     pub fn get_all(&self, name: impl AsRef<[u8]>) -> impl Iterator<Item = &[u8]> {
-        let name = name.as_ref().to_owned();
         self.iter()
-            .filter(move |f| f.name.eq_ignore_ascii_case(&name))
+            .filter(move |f| f.name.eq_ignore_ascii_case(name.as_ref()))
             .map(|f| f.value)
     }
 

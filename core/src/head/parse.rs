@@ -12,7 +12,7 @@ use super::convert::FieldIndex;
 use super::fields;
 use super::heads::{RequestHead, ResponseHead};
 use super::lines::FieldLines;
-use super::scan::Section;
+use super::scan::{find_line_byte, Section};
 use super::target::target_form;
 use crate::config::{Config, ObsFold};
 use crate::error::{Error, LimitError, ProtocolError};
@@ -103,11 +103,7 @@ pub(crate) fn request(
     };
     let http10 = minor == 0;
     let gov = governing(parsed.headers, &at, fields_at, len, index);
-    let reading = Reading {
-        identical_lengths: config.lenient.identical_content_lengths,
-        body_size: config.limits.body_size,
-    };
-    let meaning = semantics::received_request(&gov, method, form, http10, reading)?;
+    let meaning = semantics::received_request(&gov, method, form, http10, Reading::of(config))?;
     Ok(Some(ParsedRequest {
         len: start + len,
         start,
@@ -120,7 +116,7 @@ pub(crate) fn request(
         } else {
             Version::HTTP_11
         },
-        crlf: !config.lenient.bare_lf || !has_bare_lf(&head[..len]),
+        crlf: is_crlf_only(&head[..len], config),
         meaning,
     }))
 }
@@ -219,11 +215,13 @@ fn map_httparse(e: httparse::Error, request: bool) -> Error {
 }
 
 fn first_line(buf: &[u8]) -> &[u8] {
-    let end = buf
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(buf.len());
-    &buf[..end]
+    &buf[..find_line_byte(buf).unwrap_or(buf.len())]
+}
+
+/// Whether every line of `section` ends in CRLF: so unless a bare LF was
+/// let through (`Leniency::bare_lf`).
+fn is_crlf_only(section: &[u8], config: &Config) -> bool {
+    !config.lenient.bare_lf || !has_bare_lf(section)
 }
 
 /// Checks the request line of the complete head `buf[start..]` before
@@ -264,16 +262,15 @@ pub(crate) fn response(
     if line_len < 13 || buf[8] != b' ' || buf[12] != b' ' {
         return Err(ProtocolError::InvalidStatusLine.into());
     }
+    let fields_at = line_len + if buf.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     if config.response_obs_fold == ObsFold::Unfold {
         // Folds within the field lines only: a line that starts with
         // whitespace right after the status line is not a fold but an
         // invalid line (RFC 9112 section 2.2), refused below.
-        let fields_at = line_len + if buf.get(line_len) == Some(&b'\r') { 2 } else { 1 };
         let end = buf.len();
         unfold(&mut buf[fields_at.min(end)..]);
     }
     let head = buf.freeze();
-    let fields_at = line_len + if head.get(line_len) == Some(&b'\r') { 2 } else { 1 };
     let (status, http10, meaning, fields) = {
         let mut slots: smallvec::SmallVec<[httparse::Header<'_>; 16]> =
             smallvec::SmallVec::from_elem(httparse::EMPTY_HEADER, section.fields);
@@ -289,14 +286,10 @@ pub(crate) fn response(
         let status = StatusCode::from_u16(code).map_err(|_| ProtocolError::InvalidStatusLine)?;
         let http10 = minor == 0;
         let gov = governing(parsed.headers, &offsets(&head), fields_at, head.len(), index);
-        let reading = Reading {
-            identical_lengths: config.lenient.identical_content_lengths,
-            body_size: config.limits.body_size,
-        };
-        let meaning = semantics::received_response(&gov, status, http10, asked, reading)?;
+        let meaning = semantics::received_response(&gov, status, http10, asked, Reading::of(config))?;
         (status, http10, meaning, parsed.headers.len())
     };
-    let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
+    let crlf = is_crlf_only(&head, config);
     let version = if http10 {
         Version::HTTP_10
     } else {
@@ -310,8 +303,13 @@ pub(crate) fn response(
 /// Replaces each obs-fold (`OWS CRLF RWS`, RFC 9112 section 5.2) with
 /// spaces: the CRLF and the whitespace around it all become SP.
 fn unfold(fields: &mut [u8]) {
-    let mut i = 0;
-    while i + 2 < fields.len() {
+    let mut from = 0;
+    // From one CR or LF to the next.
+    while let Some(at) = find_line_byte(&fields[from..]) {
+        let i = from + at;
+        if i + 2 >= fields.len() {
+            break;
+        }
         if fields[i] == b'\r' && fields[i + 1] == b'\n' && matches!(fields[i + 2], b' ' | b'\t') {
             let mut start = i;
             while start > 0 && matches!(fields[start - 1], b' ' | b'\t') {
@@ -322,9 +320,9 @@ fn unfold(fields: &mut [u8]) {
                 end += 1;
             }
             fields[start..end].fill(b' ');
-            i = end;
+            from = end;
         } else {
-            i += 1;
+            from = i + 1;
         }
     }
 }
@@ -342,7 +340,7 @@ pub(crate) fn trailers(buf: BytesMut, section: Section, config: &Config) -> Resu
             Err(e) => return Err(map_httparse(e, true)),
         }
     };
-    let crlf = !config.lenient.bare_lf || !has_bare_lf(&head);
+    let crlf = is_crlf_only(&head, config);
     Ok(FieldLines::received(head, count, crlf))
 }
 
