@@ -67,6 +67,61 @@ fn chunked_post(path: &str) -> Request<()> {
         .expect("request")
 }
 
+/// `PUT /big` of `len` bytes, Content-Length framed.
+fn put_big(len: usize) -> Request<()> {
+    Request::put("/big")
+        .header("host", "a")
+        .header("content-length", len)
+        .body(())
+        .expect("request")
+}
+
+/// A raw server: reads the request head off the next connection and answers
+/// 413 (`connection: close`) without reading the body. The socket, to hold
+/// or to close.
+async fn answer_413_after_the_head<N: Net>(listener: &N::Listener) -> N::Stream {
+    let mut socket = N::accept(listener).await;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).await.expect("read");
+        assert!(n > 0, "the request head");
+        head.extend_from_slice(&buf[..n]);
+    }
+    socket
+        .write_all(b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope")
+        .await
+        .expect("write 413");
+    socket
+}
+
+/// Sends block 0 until `total` bytes are offered or sending stops; the
+/// bytes offered.
+async fn offer_until_stopped<IO>(conn: &ClientConnection<IO>, total: usize) -> usize
+where
+    IO: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let mut offered = 0;
+    while offered < total && !conn.is_sending_stopped() {
+        conn.send_data(block(0)).await.expect("send_data");
+        offered += BLOCK;
+    }
+    offered
+}
+
+/// Reads the response body, checking it against the test stream; the bytes
+/// read.
+async fn read_checked<IO>(conn: &ClientConnection<IO>) -> usize
+where
+    IO: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let mut checker = Checker::default();
+    while let Some(chunk) = conn.read_body().await.expect("body") {
+        checker.check(&chunk);
+    }
+    checker.at
+}
+
 /// Streams the request body back as it arrives, one task.
 async fn stream_back<IO>(_req: Request<()>, conn: ServerConnection<IO>) -> Result<(), Error>
 where
@@ -97,11 +152,7 @@ async fn one_task_each_side_streams_both_ways<N: Net>() {
             let res = conn.read_response().await.expect("response");
             assert_eq!(res.status(), StatusCode::OK);
             let sent_at_head = sent.load(Ordering::SeqCst);
-            let mut checker = Checker::default();
-            while let Some(chunk) = conn.read_body().await.expect("body") {
-                checker.check(&chunk);
-            }
-            (sent_at_head, checker.at)
+            (sent_at_head, read_checked(&conn).await)
         };
         let ((), (sent_at_head, received)) = zip(upload, download).await;
         assert_eq!(received, BLOCK * MANY_BLOCKS);
@@ -158,11 +209,7 @@ async fn two_tasks_each_side_stream_both_ways<N: Net>() {
         uploaded.load(Ordering::SeqCst) < BLOCK * MANY_BLOCKS,
         "the response came during the upload"
     );
-    let mut checker = Checker::default();
-    while let Some(chunk) = conn.read_body().await.expect("body") {
-        checker.check(&chunk);
-    }
-    assert_eq!(checker.at, BLOCK * BLOCKS);
+    assert_eq!(read_checked(&conn).await, BLOCK * BLOCKS);
     upload.await.expect("upload");
     let trailers = conn.trailers().expect("a header map").expect("trailers");
     assert_eq!(trailers["x-received"], (BLOCK * MANY_BLOCKS).to_string().as_str());
@@ -191,17 +238,8 @@ async fn early_final_response_stops_the_upload<N: Net>() {
     let client = async {
         let conn = ClientConnection::new(N::connect(addr).await);
         let total = 64 * 1024 * 1024;
-        let req = Request::put("/big")
-            .header("host", "a")
-            .header("content-length", total)
-            .body(())
-            .expect("request");
-        conn.send_request(req).await.expect("head");
-        let mut offered = 0;
-        while offered < total && !conn.is_sending_stopped() {
-            conn.send_data(block(0)).await.expect("send_data");
-            offered += BLOCK;
-        }
+        conn.send_request(put_big(total)).await.expect("head");
+        let offered = offer_until_stopped(&conn, total).await;
         assert!(conn.is_sending_stopped());
         assert!(offered < total, "stopped early: {offered}");
         conn.send_end().await.expect("end");
@@ -217,32 +255,14 @@ async fn early_final_response_stops_the_upload<N: Net>() {
 async fn early_response_then_reset_still_reaches_the_client<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
-        let mut socket = N::accept(&listener).await;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = socket.read(&mut buf).await.expect("read");
-            assert!(n > 0, "the request head");
-            head.extend_from_slice(&buf[..n]);
-        }
-        socket
-            .write_all(
-                b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-            )
-            .await
-            .expect("write 413");
+        let socket = answer_413_after_the_head::<N>(&listener).await;
         sleep(50).await;
         // Closing with unread data resets the connection.
         drop(socket);
     };
     let client = async {
         let conn = ClientConnection::new(N::connect(addr).await);
-        let req = Request::put("/big")
-            .header("host", "a")
-            .header("content-length", 256 * BLOCK)
-            .body(())
-            .expect("request");
-        conn.send_request(req).await.expect("head");
+        conn.send_request(put_big(256 * BLOCK)).await.expect("head");
         for _ in 0..256 {
             conn.send_data(block(0))
                 .await
@@ -263,38 +283,16 @@ async fn early_response_then_reset_still_reaches_the_client<N: Net>() {
 async fn early_response_while_the_server_stops_reading<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
-        let mut socket = N::accept(&listener).await;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = socket.read(&mut buf).await.expect("read");
-            assert!(n > 0, "the request head");
-            head.extend_from_slice(&buf[..n]);
-        }
-        socket
-            .write_all(
-                b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-            )
-            .await
-            .expect("write 413");
+        let socket = answer_413_after_the_head::<N>(&listener).await;
         sleep(3000).await;
         socket
     };
     let client = async {
         let conn = ClientConnection::new(N::connect(addr).await);
         let total = 1024 * BLOCK;
-        let req = Request::put("/big")
-            .header("host", "a")
-            .header("content-length", total)
-            .body(())
-            .expect("request");
-        conn.send_request(req).await.expect("head");
+        conn.send_request(put_big(total)).await.expect("head");
         let started = Instant::now();
-        let mut offered = 0;
-        while offered < total && !conn.is_sending_stopped() {
-            conn.send_data(block(0)).await.expect("send_data");
-            offered += BLOCK;
-        }
+        offer_until_stopped(&conn, total).await;
         assert!(conn.is_sending_stopped());
         assert!(
             started.elapsed() < Duration::from_secs(2),

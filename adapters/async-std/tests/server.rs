@@ -27,6 +27,18 @@ both!(
     serve_heads_gives_the_request_as_received,
 );
 
+/// Serves `io` with [`path_body`]: the connection must end closed, without
+/// an error.
+async fn serve_paths<IO>(io: IO, config: h1::Config)
+where
+    IO: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin,
+{
+    let served = serve(io, config, async |req, conn| path_body(req, conn).await)
+        .await
+        .expect("serve");
+    assert!(matches!(served, Served::Closed));
+}
+
 async fn content_length_and_chunked_bodies<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
@@ -67,15 +79,7 @@ async fn content_length_and_chunked_bodies<N: Net>() {
 
 async fn pipelined_requests_answered_in_order<N: Net>() {
     let (listener, addr) = N::bind().await;
-    let server = async {
-        let io = N::accept(&listener).await;
-        let served = serve(io, h1::Config::default(), async |req, conn| {
-            path_body(req, conn).await
-        })
-        .await
-        .expect("serve");
-        assert!(matches!(served, Served::Closed));
-    };
+    let server = async { serve_paths(N::accept(&listener).await, h1::Config::default()).await };
     let client = async {
         let mut io = N::connect(addr).await;
         send(
@@ -99,13 +103,7 @@ async fn keep_alive_and_http10<N: Net>() {
     let (listener, addr) = N::bind().await;
     let server = async {
         for _ in 0..3 {
-            let io = N::accept(&listener).await;
-            let served = serve(io, h1::Config::default(), async |req, conn| {
-                path_body(req, conn).await
-            })
-            .await
-            .expect("serve");
-            assert!(matches!(served, Served::Closed));
+            serve_paths(N::accept(&listener).await, h1::Config::default()).await;
         }
     };
     let client = async {
@@ -232,12 +230,7 @@ async fn head_read_timeout_closes_slow_client_only<N: Net>() {
             let status = err.protocol().and_then(h1::Error::status);
             assert_eq!(status, Some(StatusCode::REQUEST_TIMEOUT), "{err}");
         };
-        let fast = async {
-            let served = serve(fast, config.clone(), async |req, conn| path_body(req, conn).await)
-                .await
-                .expect("serve");
-            assert!(matches!(served, Served::Closed));
-        };
+        let fast = serve_paths(fast, config.clone());
         zip(slow, fast).await;
     };
     let client = async {
@@ -281,13 +274,7 @@ async fn keep_alive_deadline_moves_with_each_request<N: Net>() {
     let keep_alive = Duration::from_millis(400);
     let mut config = h1::Config::default();
     config.timeouts.keep_alive = Some(keep_alive);
-    let server = async {
-        let io = N::accept(&listener).await;
-        let served = serve(io, config, async |req, conn| path_body(req, conn).await)
-            .await
-            .expect("serve");
-        assert!(matches!(served, Served::Closed));
-    };
+    let server = async { serve_paths(N::accept(&listener).await, config).await };
     let client = async {
         let mut io = N::connect(addr).await;
         let start = Instant::now();

@@ -77,6 +77,42 @@ fn read_head(socket: &mut TcpStream) {
     }
 }
 
+/// A raw server: reads the request head and answers 413 (`connection:
+/// close`) without reading the body.
+fn answer_413_after_the_head(socket: &mut TcpStream) {
+    read_head(socket);
+    socket
+        .write_all(b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope")
+        .expect("write 413");
+}
+
+/// Reads the answer of [`answer_413_after_the_head`]: the 413 and its body.
+fn read_the_413(conn: &ClientConnection<TcpStream>) {
+    let res = conn.read_response().expect("the 413");
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = conn.read_body().expect("body").expect("chunk");
+    assert_eq!(&body[..], b"nope");
+}
+
+/// `PUT /big` of `len` bytes, Content-Length framed.
+fn put_big(len: usize) -> Request<()> {
+    Request::put("/big")
+        .header("host", "a")
+        .header("content-length", len)
+        .body(())
+        .expect("request")
+}
+
+/// Reads the response body, checking it against the test stream; the bytes
+/// read.
+fn read_checked(conn: &ClientConnection<TcpStream>) -> usize {
+    let mut checker = Checker::default();
+    while let Some(chunk) = conn.read_body().expect("body") {
+        checker.check(&chunk);
+    }
+    checker.at
+}
+
 #[test]
 fn one_thread_server_streams_back_while_the_request_arrives() {
     let (addr, handle) = server(1, |socket| serve(socket, h1::Config::default(), stream_back));
@@ -100,11 +136,7 @@ fn one_thread_server_streams_back_while_the_request_arrives() {
         sent.load(Ordering::SeqCst) < BLOCK * BLOCKS,
         "the response came during the upload"
     );
-    let mut checker = Checker::default();
-    while let Some(chunk) = conn.read_body().expect("body") {
-        checker.check(&chunk);
-    }
-    assert_eq!(checker.at, BLOCK * BLOCKS);
+    assert_eq!(read_checked(&conn), BLOCK * BLOCKS);
     upload.join().expect("upload thread").expect("upload");
     assert!(conn.is_reusable());
     drop(conn);
@@ -145,11 +177,7 @@ fn two_threads_each_side_stream_both_ways() {
     });
     let res = conn.read_response().expect("response");
     assert_eq!(res.status(), StatusCode::OK);
-    let mut checker = Checker::default();
-    while let Some(chunk) = conn.read_body().expect("body") {
-        checker.check(&chunk);
-    }
-    assert_eq!(checker.at, BLOCK * BLOCKS);
+    assert_eq!(read_checked(&conn), BLOCK * BLOCKS);
     upload.join().expect("upload thread").expect("upload");
     let trailers = conn.trailers().expect("a header map").expect("trailers");
     assert_eq!(trailers["x-received"], (BLOCK * BLOCKS).to_string().as_str());
@@ -164,23 +192,13 @@ fn two_threads_each_side_stream_both_ways() {
 #[test]
 fn one_thread_client_sees_an_early_response_while_its_write_waits() {
     let (addr, handle) = server(1, |mut socket| {
-        read_head(&mut socket);
-        socket
-            .write_all(
-                b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-            )
-            .expect("write 413");
+        answer_413_after_the_head(&mut socket);
         // Holds the connection without reading.
         thread::sleep(Duration::from_secs(3));
     });
     let conn = ClientConnection::new(connect(addr));
     let total = 1024 * BLOCK; // 64 MiB: far more than the socket buffers hold
-    let req = Request::put("/big")
-        .header("host", "a")
-        .header("content-length", total)
-        .body(())
-        .expect("request");
-    conn.send_request(req).expect("head");
+    conn.send_request(put_big(total)).expect("head");
     let started = Instant::now();
     let mut offered = 0;
     while offered < total && !conn.is_sending_stopped() {
@@ -194,41 +212,25 @@ fn one_thread_client_sees_an_early_response_while_its_write_waits() {
         started.elapsed()
     );
     conn.send_end().expect("end");
-    let res = conn.read_response().expect("the 413");
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body = conn.read_body().expect("body").expect("chunk");
-    assert_eq!(&body[..], b"nope");
+    read_the_413(&conn);
     handle.join().expect("server");
 }
 
 #[test]
 fn early_response_then_reset_still_reaches_the_client() {
     let (addr, handle) = server(1, |mut socket| {
-        read_head(&mut socket);
-        socket
-            .write_all(
-                b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-            )
-            .expect("write 413");
+        answer_413_after_the_head(&mut socket);
         thread::sleep(Duration::from_millis(50));
         // Closing with unread data resets the connection.
     });
     let conn = ClientConnection::new(connect(addr));
-    let req = Request::put("/big")
-        .header("host", "a")
-        .header("content-length", 256 * BLOCK)
-        .body(())
-        .expect("request");
-    conn.send_request(req).expect("head");
+    conn.send_request(put_big(256 * BLOCK)).expect("head");
     for _ in 0..256 {
         conn.send_data(block(0)).expect("send_data never fails here");
     }
     conn.send_end().expect("send_end");
     assert!(conn.is_sending_stopped());
-    let res = conn.read_response().expect("the 413");
-    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body = conn.read_body().expect("body").expect("chunk");
-    assert_eq!(&body[..], b"nope");
+    read_the_413(&conn);
     handle.join().expect("server");
 }
 

@@ -92,6 +92,74 @@ fn chunked_post(path: &str) -> Request<()> {
         .expect("request")
 }
 
+/// `PUT /big` of `len` bytes, Content-Length framed.
+fn put_big(len: usize) -> Request<()> {
+    Request::put("/big")
+        .header("host", "a")
+        .header("content-length", len)
+        .body(())
+        .expect("request")
+}
+
+/// Refuses the body at once, nothing read: 413 with `connection: close`.
+async fn refuse_too_big(_req: Request<()>, conn: Conn) -> Result<(), Error> {
+    let res = Response::builder()
+        .status(413)
+        .header("connection", "close")
+        .body(())
+        .expect("413");
+    conn.send_full(res, "too big\n".into()).await
+}
+
+/// A raw server: reads the request head off the next connection and answers
+/// 413 (`connection: close`) without reading the body. The socket, to hold
+/// or to close.
+async fn answer_413_after_the_head(listener: &TcpListener) -> TcpStream {
+    let mut socket = accept(listener).await;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).await.expect("read");
+        assert!(n > 0, "the request head");
+        head.extend_from_slice(&buf[..n]);
+    }
+    socket
+        .write_all(b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope")
+        .await
+        .expect("write 413");
+    socket
+}
+
+/// A raw client: connects and sends the head of a `POST /` of `total` bytes.
+async fn raw_post_head(addr: SocketAddr, total: usize) -> TcpStream {
+    let mut raw = TcpStream::connect(addr).await.expect("connect");
+    raw.write_all(format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {total}\r\n\r\n").as_bytes())
+        .await
+        .expect("head");
+    raw
+}
+
+/// Sends block 0 until `total` bytes are offered or sending stops; the
+/// bytes offered.
+async fn offer_until_stopped(conn: &ClientConnection<TcpStream>, total: usize) -> usize {
+    let mut offered = 0;
+    while offered < total && !conn.is_sending_stopped() {
+        conn.send_data(block(0)).await.expect("send_data");
+        offered += BLOCK;
+    }
+    offered
+}
+
+/// Reads the response body, checking it against the test stream; the bytes
+/// read.
+async fn read_checked(conn: &ClientConnection<TcpStream>) -> usize {
+    let mut checker = Checker::default();
+    while let Some(chunk) = conn.read_body().await.expect("body") {
+        checker.check(&chunk);
+    }
+    checker.at
+}
+
 /// One task on each side: the server's handler reads and sends in turn;
 /// the client joins its upload and its download in one task. 16 MiB each
 /// way, and the response arrives while the upload is still going.
@@ -115,11 +183,7 @@ async fn one_task_each_side_streams_both_ways() {
                 let res = conn.read_response().await.expect("response");
                 assert_eq!(res.status(), StatusCode::OK);
                 let sent_at_head = sent.load(Ordering::SeqCst);
-                let mut checker = Checker::default();
-                while let Some(chunk) = conn.read_body().await.expect("body") {
-                    checker.check(&chunk);
-                }
-                (sent_at_head, checker.at)
+                (sent_at_head, read_checked(&conn).await)
             };
             let ((), (sent_at_head, received)) = tokio::join!(upload, download);
             assert_eq!(received, BLOCK * BLOCKS, "every byte came back");
@@ -186,11 +250,7 @@ async fn one_handler_joins_its_reading_and_its_answer() {
             let download = async {
                 let res = conn.read_response().await.expect("response");
                 assert_eq!(res.status(), StatusCode::OK);
-                let mut checker = Checker::default();
-                while let Some(chunk) = conn.read_body().await.expect("body") {
-                    checker.check(&chunk);
-                }
-                checker.at
+                read_checked(&conn).await
             };
             let ((), received) = tokio::join!(upload, download);
             assert_eq!(received, 4 * BLOCK);
@@ -255,11 +315,7 @@ async fn two_tasks_each_side_stream_both_ways() {
             uploaded.load(Ordering::SeqCst) < BLOCK * BLOCKS,
             "the response arrived before the upload ended"
         );
-        let mut checker = Checker::default();
-        while let Some(chunk) = conn.read_body().await.expect("body") {
-            checker.check(&chunk);
-        }
-        assert_eq!(checker.at, BLOCK * BLOCKS);
+        assert_eq!(read_checked(&conn).await, BLOCK * BLOCKS);
         upload.await.expect("upload task").expect("upload");
         let trailers = conn.trailers().expect("a header map").expect("trailers");
         assert_eq!(trailers["x-received"], (BLOCK * BLOCKS).to_string().as_str());
@@ -277,32 +333,13 @@ async fn two_tasks_each_side_stream_both_ways() {
 async fn early_final_response_stops_the_upload() {
     within(async {
         let (listener, addr) = bind().await;
-        let server = async {
-            serve(accept(&listener).await, Config::default(), async |_req, conn| {
-                let res = Response::builder()
-                    .status(413)
-                    .header("connection", "close")
-                    .body(())
-                    .expect("413");
-                conn.send_full(res, "too big\n".into()).await
-            })
-            .await
-        };
+        let server = async { serve(accept(&listener).await, Config::default(), refuse_too_big).await };
         let client = async {
             let conn = client(addr).await;
             let total = 64 * 1024 * 1024;
-            let req = Request::put("/big")
-                .header("host", "a")
-                .header("content-length", total)
-                .body(())
-                .expect("request");
-            conn.send_request(req).await.expect("head");
+            conn.send_request(put_big(total)).await.expect("head");
             let started = Instant::now();
-            let mut offered = 0;
-            while offered < total && !conn.is_sending_stopped() {
-                conn.send_data(block(0)).await.expect("send_data");
-                offered += BLOCK;
-            }
+            let offered = offer_until_stopped(&conn, total).await;
             assert!(conn.is_sending_stopped(), "the upload stopped");
             assert!(offered < total, "stopped before the end: {offered} bytes offered");
             // The rest goes nowhere, without an error.
@@ -332,20 +369,7 @@ async fn early_response_while_the_server_stops_reading() {
     within(async {
         let (listener, addr) = bind().await;
         let server = async {
-            let mut socket = accept(&listener).await;
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.expect("read");
-                assert!(n > 0, "the request head");
-                head.extend_from_slice(&buf[..n]);
-            }
-            socket
-                .write_all(
-                    b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-                )
-                .await
-                .expect("write 413");
+            let socket = answer_413_after_the_head(&listener).await;
             // Holds the connection without reading.
             tokio::time::sleep(Duration::from_secs(3)).await;
             socket
@@ -353,18 +377,9 @@ async fn early_response_while_the_server_stops_reading() {
         let client = async {
             let conn = client(addr).await;
             let total = 1024 * BLOCK; // far more than the socket buffers hold
-            let req = Request::put("/big")
-                .header("host", "a")
-                .header("content-length", total)
-                .body(())
-                .expect("request");
-            conn.send_request(req).await.expect("head");
+            conn.send_request(put_big(total)).await.expect("head");
             let started = Instant::now();
-            let mut offered = 0;
-            while offered < total && !conn.is_sending_stopped() {
-                conn.send_data(block(0)).await.expect("send_data");
-                offered += BLOCK;
-            }
+            offer_until_stopped(&conn, total).await;
             assert!(conn.is_sending_stopped(), "the upload stopped");
             assert!(
                 started.elapsed() < Duration::from_secs(2),
@@ -390,32 +405,14 @@ async fn early_response_then_reset_still_reaches_the_client() {
     within(async {
         let (listener, addr) = bind().await;
         let server = async {
-            let mut socket = accept(&listener).await;
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = socket.read(&mut buf).await.expect("read");
-                assert!(n > 0, "the request head");
-                head.extend_from_slice(&buf[..n]);
-            }
-            socket
-                .write_all(
-                    b"HTTP/1.1 413 Content Too Large\r\ncontent-length: 4\r\nconnection: close\r\n\r\nnope",
-                )
-                .await
-                .expect("write 413");
+            let socket = answer_413_after_the_head(&listener).await;
             // Closing with unread data resets the connection.
             tokio::time::sleep(Duration::from_millis(50)).await;
             drop(socket);
         };
         let client = async {
             let conn = client(addr).await;
-            let req = Request::put("/big")
-                .header("host", "a")
-                .header("content-length", 256 * BLOCK)
-                .body(())
-                .expect("request");
-            conn.send_request(req).await.expect("head");
+            conn.send_request(put_big(256 * BLOCK)).await.expect("head");
             for _ in 0..256 {
                 conn.send_data(block(0))
                     .await
@@ -486,13 +483,8 @@ async fn unread_long_body_closes_after_the_response() {
             .await
         };
         let client = async {
-            let mut raw = TcpStream::connect(addr).await.expect("connect");
             let total = 8 * 1024 * 1024;
-            raw.write_all(
-                format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {total}\r\n\r\n").as_bytes(),
-            )
-            .await
-            .expect("head");
+            let mut raw = raw_post_head(addr, total).await;
             let (mut read, mut write) = raw.split();
             let writer = async {
                 let chunk = vec![b'x'; BLOCK];
@@ -531,25 +523,10 @@ async fn unread_long_body_closes_after_the_response() {
 async fn refused_unread_body_lingers_for_a_client_that_reads_last() {
     within(async {
         let (listener, addr) = bind().await;
-        let server = async {
-            serve(accept(&listener).await, Config::default(), async |_req, conn| {
-                let res = Response::builder()
-                    .status(413)
-                    .header("connection", "close")
-                    .body(())
-                    .expect("413");
-                conn.send_full(res, "too big\n".into()).await
-            })
-            .await
-        };
+        let server = async { serve(accept(&listener).await, Config::default(), refuse_too_big).await };
         let client = async {
-            let mut raw = TcpStream::connect(addr).await.expect("connect");
             let total = 8 * 1024 * 1024;
-            raw.write_all(
-                format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {total}\r\n\r\n").as_bytes(),
-            )
-            .await
-            .expect("head");
+            let mut raw = raw_post_head(addr, total).await;
             // The whole body first, then the answer.
             let chunk = vec![b'x'; BLOCK];
             for _ in 0..total / BLOCK {

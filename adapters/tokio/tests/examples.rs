@@ -4,28 +4,9 @@
 mod common;
 
 use common::{
-    curl, has_field, python, require_curl, require_python_websockets, split_response, within, Server,
-    TempFile,
+    curl, curl_through_tunnel, has_field, require_curl, require_python_websockets, split_response,
+    tunnel_to_nothing_gets_502, websocket_echo_closes_cleanly, within, Server, TempFile,
 };
-
-/// A WebSocket client (Python `websockets`): 100 messages of every size up
-/// to 70 KB, text and binary, each checked as it comes back, then a close.
-/// Prints `echoed N` and `close code C`.
-pub const WEBSOCKET_CLIENT: &str = r#"
-import asyncio, os, sys, websockets
-async def main(url):
-    async with websockets.connect(url, max_size=None) as w:
-        for i in range(100):
-            msg = os.urandom(1 + (i * 997) % 70000) if i % 2 else "m%d" % i
-            await w.send(msg)
-            if await w.recv() != msg:
-                print("message %d differs" % i)
-                return
-        print("echoed 100")
-        await w.close()
-        print("close code %s" % w.close_code)
-asyncio.run(main(sys.argv[1]))
-"#;
 
 /// The demo's WebSocket echo completes the closing handshake (RFC 6455
 /// section 5.5.1): the client sees code 1000, not 1006.
@@ -34,15 +15,7 @@ async fn demo_websocket_closes_cleanly() {
     require_python_websockets();
     within(async {
         let mut demo = Server::start("demo").await;
-        let out = python(WEBSOCKET_CLIENT, vec![format!("ws://{}/ws", demo.addr)]).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("echoed 100"), "{stdout}");
-        assert!(stdout.contains("close code 1000"), "{stdout}");
+        websocket_echo_closes_cleanly(format!("ws://{}/ws", demo.addr)).await;
         let line = demo.log_line("websocket /ws closed").await;
         assert!(line.ends_with("(code 1000)"), "{line}");
     })
@@ -169,13 +142,7 @@ async fn curl_through_the_demo_connect_tunnel() {
 
         // Through the tunnel to the demo itself.
         let proxy = format!("http://{addr}");
-        let out = curl(vec![
-            "-p".into(),
-            "-x".into(),
-            proxy.clone(),
-            format!("http://{addr}/"),
-        ])
-        .await;
+        let out = curl_through_tunnel(proxy.clone(), format!("http://{addr}/")).await;
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8(out.stdout).expect("UTF-8 help text");
         assert!(text.starts_with("h1 demo: an HTTP/1.1 server"), "{text}");
@@ -183,14 +150,7 @@ async fn curl_through_the_demo_connect_tunnel() {
         assert!(line.ends_with(&format!("CONNECT {addr} -> 200")), "{line}");
 
         // A target nothing listens on: 502 from the proxy, which curl reports.
-        let dead = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-            listener.local_addr().expect("addr")
-        };
-        let out = curl(vec!["-p".into(), "-x".into(), proxy, format!("http://{dead}/")]).await;
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("502"), "{stderr}");
+        let (dead, out) = tunnel_to_nothing_gets_502(proxy).await;
         assert!(out.stdout.is_empty());
         let line = demo.log_line(&format!("CONNECT {dead} ")).await;
         assert!(line.ends_with("-> 502"), "{line}");

@@ -15,27 +15,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{curl, python, require_curl, require_python_websockets, within, Server};
+use common::{
+    curl_through_tunnel, dead_addr, require_curl, require_python_websockets, tunnel_to_nothing_gets_502,
+    websocket_echo_closes_cleanly, within, Server,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Barrier;
-
-/// The WebSocket client of the examples' tests.
-const WEBSOCKET_CLIENT: &str = r#"
-import asyncio, os, sys, websockets
-async def main(url):
-    async with websockets.connect(url, max_size=None) as w:
-        for i in range(100):
-            msg = os.urandom(1 + (i * 997) % 70000) if i % 2 else "m%d" % i
-            await w.send(msg)
-            if await w.recv() != msg:
-                print("message %d differs" % i)
-                return
-        print("echoed 100")
-        await w.close()
-        print("close code %s" % w.close_code)
-asyncio.run(main(sys.argv[1]))
-"#;
 
 async fn proxy_to(upstream: &str, extra: &[&str]) -> Server {
     let mut args = vec!["--upstream", upstream];
@@ -92,15 +78,7 @@ async fn websocket_through_the_proxy_closes_cleanly() {
     within(async {
         let mut demo = Server::start("demo").await;
         let mut proxy = proxy_to(&demo.addr, &[]).await;
-        let out = python(WEBSOCKET_CLIENT, vec![format!("ws://{}/ws", proxy.addr)]).await;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("echoed 100"), "{stdout}");
-        assert!(stdout.contains("close code 1000"), "{stdout}");
+        websocket_echo_closes_cleanly(format!("ws://{}/ws", proxy.addr)).await;
         let line = proxy.log_line("GET /ws").await;
         assert!(line.ends_with("-> 101"), "{line}");
         let line = demo.log_line("websocket /ws closed").await;
@@ -118,26 +96,13 @@ async fn curl_connect_through_the_proxy() {
         let echo = Server::start("echo").await;
         let mut proxy = proxy_to(&echo.addr, &[]).await;
         let via = format!("http://{}", proxy.addr);
-        let out = curl(vec![
-            "-p".into(),
-            "-x".into(),
-            via.clone(),
-            format!("http://{}/plaintext", echo.addr),
-        ])
-        .await;
+        let out = curl_through_tunnel(via.clone(), format!("http://{}/plaintext", echo.addr)).await;
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(out.stdout, b"Hello, World!");
         let line = proxy.log_line("CONNECT").await;
         assert!(line.ends_with("-> 200"), "{line}");
 
-        let dead = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr");
-        let out = curl(vec!["-p".into(), "-x".into(), via, format!("http://{dead}/")]).await;
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("502"), "{stderr}");
+        tunnel_to_nothing_gets_502(via).await;
     })
     .await;
 }
@@ -402,11 +367,7 @@ async fn upstream_failures_get_502_and_504() {
         };
 
         // Nothing listens there.
-        let dead = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr");
-        let proxy = proxy_to(&dead.to_string(), &[]).await;
+        let proxy = proxy_to(&dead_addr().to_string(), &[]).await;
         let line = ask(proxy.addr.clone()).await;
         assert!(line.starts_with("HTTP/1.1 502 "), "{line}");
 

@@ -32,6 +32,42 @@ async fn bind() -> (TcpListener, SocketAddr) {
     (listener, addr)
 }
 
+/// A client connection to `addr`.
+async fn client(addr: SocketAddr) -> ClientConnection<TcpStream> {
+    ClientConnection::new(TcpStream::connect(addr).await.expect("connect"))
+}
+
+/// A client whose `expect: 100-continue` waits up to 5 seconds.
+async fn expecting_client(addr: SocketAddr) -> ClientConnection<TcpStream> {
+    let mut config = Config::default();
+    config.timeouts.expect_continue = Some(Duration::from_secs(5));
+    ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config)
+}
+
+/// A raw client: sends `GET /` and reads the answer until the server closes.
+async fn raw_get(addr: SocketAddr) -> String {
+    let mut raw = TcpStream::connect(addr).await.expect("connect");
+    raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .expect("request");
+    let mut got = Vec::new();
+    raw.read_to_end(&mut got).await.expect("response, then EOF");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// Reads from `raw` until what was read ends with `end`; all of it. `what`
+/// is the failure's message if the peer closes first.
+async fn read_until_ends_with(raw: &mut TcpStream, end: &[u8], what: &str) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(end) {
+        let n = raw.read(&mut buf).await.expect("read");
+        assert!(n > 0, "{what}");
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
 async fn get(conn: &ClientConnection<TcpStream>, path: &str) -> (StatusCode, Vec<u8>) {
     let req = Request::get(path).header("host", "a").body(()).expect("request");
     conn.send_request(req).await.expect("send_request");
@@ -104,7 +140,7 @@ async fn shared_state_handler_spawned_on_the_multi_thread_runtime() {
         let mut clients = Vec::new();
         for i in 0..4 {
             clients.push(tokio::spawn(async move {
-                let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+                let conn = client(addr).await;
                 for j in 0..5 {
                     let (status, body) = get(&conn, &format!("/{i}/{j}")).await;
                     assert_eq!(status, StatusCode::OK);
@@ -148,16 +184,7 @@ async fn handler_error_gets_500_and_comes_back_from_serve() {
             })
             .await
         };
-        let client = async {
-            let mut raw = TcpStream::connect(addr).await.expect("connect");
-            raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-                .await
-                .expect("request");
-            let mut got = Vec::new();
-            raw.read_to_end(&mut got).await.expect("response, then EOF");
-            String::from_utf8_lossy(&got).into_owned()
-        };
-        let (served, text) = tokio::join!(server, client);
+        let (served, text) = tokio::join!(server, raw_get(addr));
         assert!(
             text.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
             "{text}"
@@ -202,7 +229,7 @@ async fn handler_passes_a_value_out_on_a_switch() {
             .expect("serve")
         };
         let client = async {
-            let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let conn = client(addr).await;
             assert_eq!(get(&conn, "/plain").await, (StatusCode::OK, b"plain".to_vec()));
             let req = Request::get("/switch")
                 .header("host", "a")
@@ -279,16 +306,7 @@ async fn shutdown_while_answering(heads: bool) {
         started_rx.await.expect("the handler started");
         shutdown_tx.send(()).expect("shutdown");
     };
-    let client = async {
-        let mut raw = TcpStream::connect(addr).await.expect("connect");
-        raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-            .await
-            .expect("request");
-        let mut got = Vec::new();
-        raw.read_to_end(&mut got).await.expect("response, then EOF");
-        String::from_utf8_lossy(&got).into_owned()
-    };
-    let (served, (), text) = tokio::join!(server, control, client);
+    let (served, (), text) = tokio::join!(server, control, raw_get(addr));
     assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     // The core adds its `connection: close` beside the handler's own
@@ -332,7 +350,7 @@ async fn wire_path_keeps_heads_as_they_arrived() {
             .await
         };
         let client = async {
-            let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let conn = client(addr).await;
             for http_path in [false, true] {
                 let mut req = RequestHead::new(Method::GET, "/w%C3%A9?q=1");
                 for (name, value) in [("Host", "a"), ("X-Trace", "1"), ("x-TRACE", "2")] {
@@ -398,7 +416,7 @@ async fn idle_client_notices_the_server_closing() {
             .await
         };
         let client = async {
-            let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+            let conn = client(addr).await;
             assert_eq!(get(&conn, "/").await.0, StatusCode::OK);
             assert!(conn.is_reusable(), "right after the exchange");
             tokio::time::sleep(Duration::from_millis(600)).await;
@@ -408,6 +426,15 @@ async fn idle_client_notices_the_server_closing() {
         assert!(matches!(served, Ok(Served::Closed)), "{served:?}");
     })
     .await;
+}
+
+/// `POST /once` with a body of 2 bytes.
+fn post_once() -> Request<()> {
+    Request::post("/once")
+        .header("host", "a")
+        .header("content-length", 2)
+        .body(())
+        .expect("request")
 }
 
 /// Whether a failed request's bytes left: none after the server reset the
@@ -424,15 +451,11 @@ async fn failed_requests_say_whether_their_bytes_left() {
                 .expect("linger");
             drop(socket);
         };
-        let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
+        let conn = client(addr).await;
         server.await;
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!conn.is_reusable(), "the reset is noticed");
-        let req = Request::post("/once")
-            .header("host", "a")
-            .header("content-length", 2)
-            .body(());
-        conn.send_request(req.expect("request")).await.expect("queued");
+        conn.send_request(post_once()).await.expect("queued");
         let _ = conn.send_data("hi".into()).await;
         let _ = conn.send_end().await;
         assert!(conn.read_response().await.is_err());
@@ -445,12 +468,8 @@ async fn failed_requests_say_whether_their_bytes_left() {
             let _ = socket.read(&mut buf).await;
         };
         let client = async {
-            let conn = ClientConnection::new(TcpStream::connect(addr).await.expect("connect"));
-            let req = Request::post("/once")
-                .header("host", "a")
-                .header("content-length", 2)
-                .body(());
-            conn.send_request(req.expect("request")).await.expect("send");
+            let conn = client(addr).await;
+            conn.send_request(post_once()).await.expect("send");
             conn.send_data("hi".into()).await.expect("data");
             conn.send_end().await.expect("end");
             assert!(conn.read_response().await.is_err(), "no response");
@@ -517,10 +536,7 @@ async fn upload_streams_after_100_continue() {
             b"HTTP/1.1 100 Continue\r\n\r\n",
         );
         let client = async {
-            let mut config = Config::default();
-            config.timeouts.expect_continue = Some(Duration::from_secs(5));
-            let conn =
-                ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
+            let conn = expecting_client(addr).await;
             let started = Instant::now();
             conn.send_request(expecting_request()).await.expect("head");
             assert!(
@@ -558,10 +574,7 @@ async fn final_response_instead_of_100_continue_drops_the_body() {
             b"HTTP/1.1 417 Expectation Failed\r\ncontent-length: 0\r\n\r\n",
         );
         let client = async {
-            let mut config = Config::default();
-            config.timeouts.expect_continue = Some(Duration::from_secs(5));
-            let conn =
-                ClientConnection::with_config(TcpStream::connect(addr).await.expect("connect"), config);
+            let conn = expecting_client(addr).await;
             conn.send_request(expecting_request()).await.expect("head");
             assert!(!conn.wait_for_continue().await.expect("decision"), "no body");
             conn.send_data(vec![b'x'; 100_000].into()).await.expect("dropped");
@@ -598,13 +611,7 @@ async fn next_request_read_early_is_served_in_turn() {
             raw.write_all(b"POST /first HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234")
                 .await
                 .expect("first, half its body");
-            let mut got = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !got.ends_with(b"/first") {
-                let n = raw.read(&mut buf).await.expect("read");
-                assert!(n > 0, "the first answer");
-                got.extend_from_slice(&buf[..n]);
-            }
+            read_until_ends_with(&mut raw, b"/first", "the first answer").await;
             raw.write_all(b"56789GET /second HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
                 .await
                 .expect("the rest, and the second request");
@@ -643,13 +650,7 @@ async fn a_whole_response_is_written_before_the_handler_returns() {
             raw.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
                 .await
                 .expect("request");
-            let mut got = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !got.ends_with(b"done") {
-                let n = raw.read(&mut buf).await.expect("read");
-                assert!(n > 0, "the answer");
-                got.extend_from_slice(&buf[..n]);
-            }
+            let got = read_until_ends_with(&mut raw, b"done", "the answer").await;
             read.notify_one();
             drop(raw);
             String::from_utf8_lossy(&got).into_owned()

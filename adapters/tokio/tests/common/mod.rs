@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::io::BufRead;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
@@ -51,6 +52,39 @@ pub fn require_python_websockets() {
         found,
         "this test needs python3 with the `websockets` package (.ci/run installs it: pip install websockets)"
     );
+}
+
+/// A WebSocket client (Python `websockets`): 100 messages of every size up
+/// to 70 KB, text and binary, each checked as it comes back, then a close.
+/// Prints `echoed N` and `close code C`.
+const WEBSOCKET_CLIENT: &str = r#"
+import asyncio, os, sys, websockets
+async def main(url):
+    async with websockets.connect(url, max_size=None) as w:
+        for i in range(100):
+            msg = os.urandom(1 + (i * 997) % 70000) if i % 2 else "m%d" % i
+            await w.send(msg)
+            if await w.recv() != msg:
+                print("message %d differs" % i)
+                return
+        print("echoed 100")
+        await w.close()
+        print("close code %s" % w.close_code)
+asyncio.run(main(sys.argv[1]))
+"#;
+
+/// Runs the WebSocket client against `url`: every message comes back, and
+/// the close is clean (code 1000, not 1006).
+pub async fn websocket_echo_closes_cleanly(url: String) {
+    let out = python(WEBSOCKET_CLIENT, vec![url]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("echoed 100"), "{stdout}");
+    assert!(stdout.contains("close code 1000"), "{stdout}");
 }
 
 /// Runs a Python script (bounded by the test's time limit); its output.
@@ -260,6 +294,31 @@ pub async fn curl(args: Vec<String>) -> Output {
     })
     .await
     .expect("curl thread")
+}
+
+/// `curl -p -x proxy url`: `url` through a CONNECT tunnel that the proxy
+/// opens.
+pub async fn curl_through_tunnel(proxy: String, url: String) -> Output {
+    curl(vec!["-p".into(), "-x".into(), proxy, url]).await
+}
+
+/// An address nothing listens on (a port bound, then released).
+pub fn dead_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+}
+
+/// A tunnel through `proxy` to an address nothing listens on: curl fails
+/// and reports the proxy's 502. That address, and curl's output.
+pub async fn tunnel_to_nothing_gets_502(proxy: String) -> (SocketAddr, Output) {
+    let dead = dead_addr();
+    let out = curl_through_tunnel(proxy, format!("http://{dead}/")).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("502"), "{stderr}");
+    (dead, out)
 }
 
 /// A file of test bytes (every byte value), removed on drop.
